@@ -1,0 +1,58 @@
+# Concord — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format vendor bench clean install install-dev translations
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+translations: $(VENV)/.installed
+	$(PY) manage.py compile_catalogue
+
+## make run: install, migrate, load demo data, start web + Celery worker + beat on http://127.0.0.1:8000
+run: $(VENV)/.installed translations
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	DEMO_MODE=$${DEMO_MODE:-1} $(PY) scripts/run.py
+
+## make test: the whole suite (SQLite unless DATABASE_URL is set; REQUIRE_SERVICES=1 makes missing services fail)
+test: $(VENV)/.installed-dev
+	$(PY) manage.py compile_catalogue
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## make vendor: refresh the front-end libraries under static/vendor from the npm registry (versions in frontend/package.json)
+vendor:
+	cd frontend && npm ci --no-audit --no-fund
+	mkdir -p static/vendor/bootstrap static/vendor/htmx
+	cp frontend/node_modules/bootstrap/dist/css/bootstrap.min.css frontend/node_modules/bootstrap/dist/css/bootstrap.min.css.map static/vendor/bootstrap/
+	cp frontend/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js frontend/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/
+	cp frontend/node_modules/bootstrap/LICENSE static/vendor/bootstrap/LICENSE
+	cp frontend/node_modules/htmx.org/dist/htmx.min.js frontend/node_modules/htmx.org/LICENSE static/vendor/htmx/
+
+clean:
+	rm -rf $(VENV) staticfiles .run .pytest_cache .test-db.sqlite3*

@@ -1,0 +1,12 @@
+"""Settings for the test suite: the real settings, made fast and deterministic."""
+
+from __future__ import annotations
+
+from .settings import *  # noqa: F403
+
+TESTING = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Unit tests run tasks in-process; tests marked `worker` switch this off and use a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

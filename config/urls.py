@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+from core.health import healthz
+from teams import views as team_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("inbox/", core_views.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", core_views.notification_read, name="notification_read"),
+    path("inbox/read-all/", core_views.notification_read_all, name="notification_read_all"),
+    path("inbox/badge/", core_views.unread_badge, name="unread_badge"),
+    path("profile/", team_views.profile, name="profile"),
+    path("language/", team_views.set_language, name="set_language"),
+    path("teams/", include("teams.urls")),
+    path("accounts/login/", team_views.ConcordLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler403 = "core.views.error_403"
+handler404 = "core.views.error_404"
+handler500 = "core.views.error_500"

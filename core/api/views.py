@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.selectors import notification_list
+from core.services.notifications import notification_mark_read
+
+from .serializers import (
+    NotificationSerializer,
+    ReadAllResponseSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (send it as ``Authorization: Token <token>``)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=TokenRequestSerializer, responses=TokenResponseSerializer)
+    def post(self, request: Request) -> Response:
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The requester's own notifications, newest first. ``?read=false`` lists only unread ones."""
+
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return notification_list(user=None).none()
+        qs = notification_list(user=self.request.user)
+        read = self.request.query_params.get("read")
+        if read is not None:
+            value = read.strip().lower()
+            if value in ("false", "0", "no"):
+                qs = qs.filter(read_at__isnull=True)
+            elif value in ("true", "1", "yes"):
+                qs = qs.filter(read_at__isnull=False)
+            else:
+                from rest_framework.exceptions import ValidationError
+
+                raise ValidationError({"read": [_("Use true or false.")]})
+        return qs
+
+    @extend_schema(parameters=[OpenApiParameter("read", bool, description="Filter by read state")])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str | None = None) -> Response:
+        notification = self.get_object()
+        notification_mark_read(user=request.user, notification_ids=[notification.pk])
+        notification.refresh_from_db()
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(request=None, responses=ReadAllResponseSerializer)
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request: Request) -> Response:
+        return Response({"marked": notification_mark_read(user=request.user)})

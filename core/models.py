@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditChainHead(models.Model):
+    """A single row locked while appending to the ledger, so the chain stays linear across processes."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chain_head_singleton")]
+
+    def __str__(self) -> str:
+        return f"audit chain at #{self.last_seq}"
+
+
+class AuditEntry(models.Model):
+    """One append-only ledger entry; ``hash`` covers its fields and the previous entry's hash."""
+
+    seq = models.BigIntegerField(_("sequence"), unique=True)
+    created_at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    actor_username = models.CharField(_("actor username"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=100, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class NotificationVerb(models.TextChoices):
+    """Notification verbs (SPEC 9, Contract)."""
+
+    BUDGET_SUBMITTED = "budget_submitted", _("Budget submitted")
+    BUDGET_APPROVED = "budget_approved", _("Budget approved")
+    BUDGET_REJECTED = "budget_rejected", _("Budget rejected")
+    RISK_ALERT = "risk_alert", _("Risk alert")
+    MEETING_REMINDER = "meeting_reminder", _("Meeting reminder")
+    STATUS_UPDATE_REMINDER = "status_update_reminder", _("Status update reminder")
+    MINUTES_PUBLISHED = "minutes_published", _("Minutes published")
+    ACTION_ITEM_ASSIGNED = "action_item_assigned", _("Action item assigned")
+    TEAM_MEMBERSHIP = "team_membership", _("Team membership changed")
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    verb = models.CharField(_("kind"), max_length=40, choices=NotificationVerb.choices)
+    text = models.TextField(_("text"))
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.BigIntegerField(_("object id"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    email_sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.verb} → {self.recipient_id}"
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None

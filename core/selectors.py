@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from core.models import Notification
+
+
+def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's own notifications, newest first."""
+    qs = Notification.objects.filter(recipient=user)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs
+
+
+def notification_unread_count(*, user: Any) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

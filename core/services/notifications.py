@@ -1,0 +1,113 @@
+"""Notifications (SPEC 8): one service writes the in-app inbox entry and sends the email.
+
+The inbox rows are written in the caller's transaction; the email goes out from
+a Celery task enqueued on commit, so a rolled-back action notifies nobody and a
+slow mail server never holds up a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from core.models import Notification
+
+
+def _render_text(text: Any, params: Mapping[str, Any] | None) -> str:
+    rendered = str(text)
+    return rendered % dict(params) if params else rendered
+
+
+def notify(
+    *,
+    recipients: Iterable[Any],
+    verb: str,
+    text: Any,
+    params: Mapping[str, Any] | None = None,
+    url: str = "",
+    obj: models.Model | None = None,
+    email: bool = True,
+) -> list[Notification]:
+    """Write one inbox entry per distinct active recipient and queue their emails.
+
+    ``text`` may be a lazy translation with ``%(name)s`` placeholders filled
+    from ``params``; it is rendered in each recipient's own language.
+    """
+    seen: set[int] = set()
+    rows: list[Notification] = []
+    object_type = obj._meta.label_lower if obj is not None else ""
+    object_id = obj.pk if obj is not None else None
+    for user in recipients:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+            rendered = _render_text(text, params)
+        rows.append(
+            Notification(
+                recipient=user,
+                verb=verb,
+                text=rendered,
+                url=url,
+                object_type=object_type,
+                object_id=object_id,
+            )
+        )
+    created = Notification.objects.bulk_create(rows)
+    if email and created:
+        ids = [n.pk for n in created if n.pk is not None]
+        if not ids:  # backends that do not return ids from bulk_create
+            ids = list(
+                Notification.objects.filter(
+                    recipient_id__in=seen, verb=verb, object_type=object_type, object_id=object_id, email_sent_at=None
+                ).values_list("pk", flat=True)
+            )
+        from core.tasks import send_notification_emails
+
+        transaction.on_commit(lambda: send_notification_emails.delay(ids))
+    return created
+
+
+def notification_send_emails(*, notification_ids: Iterable[int]) -> int:
+    """Email each notification not emailed yet; returns how many were sent.
+
+    Each row is locked and marked in its own transaction, so two workers running
+    the same batch send each email once; a worker that dies between sending and
+    committing may send one email twice (at-least-once), never zero times.
+    """
+    sent = 0
+    for pk in notification_ids:
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update(skip_locked=True)
+                .select_related("recipient")
+                .filter(pk=pk, email_sent_at__isnull=True)
+                .first()
+            )
+            if notification is None:
+                continue
+            user = notification.recipient
+            if user.email:
+                with translation.override(user.language or settings.LANGUAGE_CODE):
+                    context = {"notification": notification, "user": user, "site_url": settings.SITE_URL}
+                    subject = render_to_string("core/email/notification_subject.txt", context).strip()
+                    body = render_to_string("core/email/notification_body.txt", context)
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+                sent += 1
+            notification.email_sent_at = timezone.now()
+            notification.save(update_fields=["email_sent_at"])
+    return sent
+
+
+def notification_mark_read(*, user: Any, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the user's own notifications read (all unread ones when no ids are given)."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=list(notification_ids))
+    return qs.update(read_at=timezone.now())

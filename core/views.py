@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from core.permissions import parse_pk
+from core.selectors import notification_list, notification_unread_count
+from core.services.notifications import notification_mark_read
+from teams.selectors import team_list
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """ "My work": the person's teams and newest notifications (later issues add tasks, sign-offs, alerts)."""
+    teams = list(team_list(user=request.user).filter(parent__isnull=True)[:20])
+    notifications = list(notification_list(user=request.user, unread_only=True)[:5])
+    return render(request, "core/home.html", {"teams": teams, "notifications": notifications})
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def inbox(request: HttpRequest) -> HttpResponse:
+    show = request.GET.get("show", "all")
+    qs = notification_list(user=request.user, unread_only=show == "unread")
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    context = {"page": page, "show": show}
+    template = "core/inbox.html#notification-list" if request.htmx else "core/inbox.html"
+    return render(request, template, context)
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.headers.get("referer") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = notification_list(user=request.user).filter(pk=parse_pk(pk)).first()
+    if notification is None:
+        raise Http404(_("Not found."))
+    notification_mark_read(user=request.user, notification_ids=[notification.pk])
+    if request.htmx:
+        notification.refresh_from_db()
+        response = render(request, "core/inbox.html#notification-row", {"notification": notification})
+        response["HX-Trigger"] = "unread-changed"
+        return response
+    if notification.url and request.POST.get("follow"):
+        return HttpResponseRedirect(notification.url)
+    return HttpResponseRedirect(_safe_next(request, reverse("inbox")))
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    count = notification_mark_read(user=request.user)
+    messages.success(request, _("%(count)d notifications marked as read.") % {"count": count})
+    return HttpResponseRedirect(reverse("inbox"))
+
+
+@login_required
+def unread_badge(request: HttpRequest) -> HttpResponse:
+    return render(request, "base.html#unread-badge", {"unread_count": notification_unread_count(user=request.user)})
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", {"message": str(exception) if exception else ""}, status=403)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    # No context processors here: whatever broke may be the database they would query.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render({}), status=500)

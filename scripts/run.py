@@ -1,0 +1,136 @@
+#!/usr/bin/env python
+"""Start Concord for development: web server, Celery worker and beat, with a broker that works.
+
+Broker, in order of preference: ``REDIS_URL`` if it answers; a Redis on
+127.0.0.1:6379; a private ``redis-server`` started here if one is installed;
+otherwise kombu's filesystem transport (tasks still run, through files under
+``.run/broker``). Never "tasks silently do nothing".
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+HOST, PORT = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "8000"))
+
+
+def redis_answers(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def choose_broker(env: dict[str, str], children: list[subprocess.Popen]) -> str:
+    url = env.get("REDIS_URL")
+    if url and redis_answers(url):
+        return f"Redis at {url}"
+    if url:
+        print(f"! REDIS_URL={url} does not answer; looking for another broker.")
+    if redis_answers("redis://127.0.0.1:6379/0"):
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        return "Redis at redis://127.0.0.1:6379/0"
+    server = shutil.which("redis-server")
+    if server:
+        port = free_port()
+        (ROOT / ".run").mkdir(exist_ok=True)
+        children.append(
+            subprocess.Popen(
+                [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                stdout=open(ROOT / ".run" / "redis.log", "ab"),  # noqa: SIM115 - lives as long as the child
+                stderr=subprocess.STDOUT,
+            )
+        )
+        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        for _ in range(50):
+            if redis_answers(env["REDIS_URL"]):
+                return f"a private redis-server on port {port}"
+            time.sleep(0.1)
+        print("! redis-server did not start; falling back to the filesystem broker.")
+        env.pop("REDIS_URL")
+    folder = ROOT / ".run" / "broker"
+    for sub in ("out", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    env["CELERY_BROKER_URL"] = "filesystem://"
+    env["CELERY_FILESYSTEM_FOLDER"] = str(folder)
+    return f"kombu's filesystem transport in {folder} (no Redis found; install redis-server for the real thing)"
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    env.setdefault("DEMO_MODE", "1")
+    env["PYTHONUNBUFFERED"] = "1"
+    children: list[subprocess.Popen] = []
+    broker = choose_broker(env, children)
+
+    celery = [PY, "-m", "celery", "-A", "config"]
+    commands = {
+        "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}"],
+        "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(ROOT / ".run" / "celerybeat-schedule")],
+    }
+    (ROOT / ".run").mkdir(exist_ok=True)
+    for name, command in commands.items():
+        children.append(subprocess.Popen(command, cwd=ROOT, env=env))
+        print(f"· started {name} (pid {children[-1].pid})")
+
+    from teams.demo import DEMO_PASSWORD, PERSONAS  # noqa: PLC0415 - needs Django on the path only here
+
+    bar = "=" * 72
+    print(f"\n{bar}\n Concord is starting on http://{HOST}:{PORT}/\n Broker: {broker}")
+    print(f" Demo logins (password '{DEMO_PASSWORD}'): " + ", ".join(p[0] for p in PERSONAS))
+    print(f" API docs: http://{HOST}:{PORT}/api/docs/   Health: http://{HOST}:{PORT}/healthz")
+    print(f" Stop with Ctrl-C.\n{bar}\n", flush=True)
+
+    def stop(*_args: object) -> None:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+    try:
+        while True:
+            for child in children:
+                if child.poll() is not None:
+                    print(f"! a process exited with code {child.returncode}; stopping the others.")
+                    stop()
+                    return child.returncode or 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    sys.exit(main())

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.db.models import Count
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api.mixins import PolicyViewSetMixin
+from core.permissions import Access, parse_pk
+
+from ..models import Team, TeamMembership
+from ..permissions import get_team_for_user, team_policy
+from ..selectors import department_list, team_members
+from ..services import membership_remove, membership_set
+from .serializers import (
+    DepartmentSerializer,
+    MeSerializer,
+    TeamMemberRoleSerializer,
+    TeamMemberSerializer,
+    TeamSerializer,
+)
+
+
+class MeView(generics.RetrieveUpdateAPIView):
+    """The requesting user. PATCH changes display name, email, language or time zone."""
+
+    serializer_class = MeSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return self.request.user
+
+
+class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = DepartmentSerializer
+    queryset = department_list()
+
+
+class TeamViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Teams the requester belongs to (executives and admins see all); outsiders get 404."""
+
+    serializer_class = TeamSerializer
+    policy = team_policy
+    queryset = Team.objects.annotate(member_count=Count("memberships")).order_by("name")
+
+
+class TeamMemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Members of one team. Reading needs any role in the team; lead/deputy (or admin) add, change and remove."""
+
+    serializer_class = TeamMemberSerializer
+    lookup_field = "user"
+    queryset = TeamMembership.objects.none()
+
+    def team(self, need: Access = Access.READ) -> Team:
+        return get_team_for_user(self.request.user, self.kwargs["team_pk"], need=need)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TeamMembership.objects.none()
+        return team_members(team=self.team())
+
+    def create(self, request: Request, team_pk: str) -> Response:
+        team = self.team(Access.MANAGE)
+        serializer = TeamMemberSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = membership_set(
+            team=team,
+            user=serializer.validated_data["user"],
+            role=serializer.validated_data["role"],
+            actor=request.user,
+        )
+        return Response(TeamMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TeamMemberRoleSerializer, responses=TeamMemberSerializer)
+    def partial_update(self, request: Request, team_pk: str, user: str) -> Response:
+        team = self.team(Access.MANAGE)
+        membership = get_object_or_404(team.memberships.select_related("user"), user_id=parse_pk(user))
+        serializer = TeamMemberRoleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = membership_set(
+            team=team, user=membership.user, role=serializer.validated_data["role"], actor=request.user
+        )
+        return Response(TeamMemberSerializer(membership).data)
+
+    def destroy(self, request: Request, team_pk: str, user: str) -> Response:
+        team = self.team(Access.MANAGE)
+        membership = get_object_or_404(team.memberships.select_related("user"), user_id=parse_pk(user))
+        membership_remove(team=team, user=membership.user, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

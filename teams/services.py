@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import ApplicationError, Conflict
+from core.models import NotificationVerb
+from core.permissions import forget_principal
+from core.roles import TeamRole
+from core.services.audit import audit_record
+from core.services.notifications import notify
+
+from .models import Team, TeamMembership, User
+
+
+def _lead_count(team: Team) -> int:
+    return team.memberships.filter(role=TeamRole.LEAD).count()
+
+
+@transaction.atomic
+def membership_set(*, team: Team, user: User, role: str, actor: Any) -> TeamMembership:
+    """Add ``user`` to ``team`` with ``role``, or change their role. A team never loses its last lead.
+
+    A functional group's members must belong to its task force first.
+    """
+    if role not in TeamRole.values:
+        raise ApplicationError(errors={"role": _("Choose one of: lead, deputy, member, viewer.")})
+    if not user.is_active:
+        raise ApplicationError(errors={"user": _("This account is deactivated.")})
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    if team.parent_id and not TeamMembership.objects.filter(team_id=team.parent_id, user=user).exists():
+        raise ApplicationError(
+            errors={"user": _("Add this person to the task force %(team)s first.") % {"team": team.parent.name}}
+        )
+    membership = TeamMembership.objects.filter(team=team, user=user).first()
+    before = membership.role if membership else None
+    if membership and membership.role == TeamRole.LEAD and role != TeamRole.LEAD and _lead_count(team) <= 1:
+        raise Conflict(_("The team needs at least one lead. Make someone else lead first."))
+    if membership is None:
+        membership = TeamMembership.objects.create(team=team, user=user, role=role)
+    elif membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    else:
+        return membership
+    audit_record(
+        actor=actor,
+        action="team.membership_set",
+        obj=team,
+        before={"user": user.username, "role": before},
+        after={"user": user.username, "role": role},
+    )
+    notify(
+        recipients=[user],
+        verb=NotificationVerb.TEAM_MEMBERSHIP,
+        text=_("You are now %(role)s of the team %(team)s."),
+        params={"role": TeamRole(role).label, "team": team.name},
+        url=f"/teams/{team.pk}/",
+        obj=team,
+    )
+    forget_principal(user)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, team: Team, user: User, actor: Any) -> None:
+    """Remove ``user`` from ``team`` (and its functional groups). A team never loses its last lead."""
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    membership = TeamMembership.objects.filter(team=team, user=user).first()
+    if membership is None:
+        raise ApplicationError(errors={"user": _("This person is not a member of the team.")})
+    if membership.role == TeamRole.LEAD and _lead_count(team) <= 1:
+        raise Conflict(_("The team needs at least one lead. Make someone else lead first."))
+    TeamMembership.objects.filter(team__parent=team, user=user).delete()
+    membership.delete()
+    audit_record(
+        actor=actor,
+        action="team.membership_removed",
+        obj=team,
+        before={"user": user.username, "role": membership.role},
+        after=None,
+    )
+    forget_principal(user)

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from core.errors import ApplicationError
+from core.permissions import Access, parse_pk
+
+from .forms import MembershipForm, ProfileForm
+from .models import User
+from .permissions import get_team_for_user
+from .selectors import team_list, team_members
+from .services import membership_remove, membership_set
+
+DEMO_ACCOUNTS = (
+    ("lead", _lazy("Team lead of the Women's Day task force")),
+    ("deputy", _lazy("Deputy lead (tech)")),
+    ("staff", _lazy("Team member (customer service)")),
+    ("viewer", _lazy("Read-only viewer (data analytics)")),
+    ("finance", _lazy("Finance approver")),
+    ("marketing", _lazy("Marketing approver")),
+    ("tech", _lazy("Tech approver")),
+    ("dual", _lazy("Finance and tech approver")),
+    ("exec", _lazy("Executive: reads everything")),
+    ("admin", _lazy("Administrator")),
+    ("outsider", _lazy("Lead of another team")),
+)
+
+
+class ConcordLoginView(LoginView):
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if settings.DEMO_MODE:
+            context["demo_accounts"] = DEMO_ACCOUNTS
+            context["demo_password"] = "concord-demo"
+        return context
+
+
+@login_required
+def team_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "teams/team_list.html", {"teams": team_list(user=request.user)})
+
+
+@login_required
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_team_for_user(request.user, pk)
+    return render(
+        request,
+        "teams/team_detail.html",
+        {
+            "team": team,
+            "memberships": team_members(team=team),
+            "subgroups": team.subgroups.all(),
+            "can_manage": team.access >= Access.MANAGE,
+            "form": MembershipForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_team_for_user(request.user, pk, need=Access.MANAGE)
+    form = MembershipForm(request.POST)
+    if form.is_valid():
+        try:
+            membership_set(
+                team=team, user=form.cleaned_data["username"], role=form.cleaned_data["role"], actor=request.user
+            )
+        except ApplicationError as exc:
+            for field, errors in exc.errors.items():
+                form.add_error(field if field in form.fields else None, errors)
+            if not exc.errors:
+                form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Team membership saved."))
+            return HttpResponseRedirect(reverse("teams:detail", args=[team.pk]))
+    return render(
+        request,
+        "teams/team_detail.html",
+        {
+            "team": team,
+            "memberships": team_members(team=team),
+            "subgroups": team.subgroups.all(),
+            "can_manage": True,
+            "form": form,
+        },
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def membership_delete(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    team = get_team_for_user(request.user, pk, need=Access.MANAGE)
+    member = team.memberships.filter(user_id=parse_pk(user_id)).select_related("user").first()
+    if member is None:
+        messages.error(request, _("This person is not a member of the team."))
+    else:
+        try:
+            membership_remove(team=team, user=member.user, actor=request.user)
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("%(name)s was removed from the team.") % {"name": member.user})
+    return HttpResponseRedirect(reverse("teams:detail", args=[team.pk]))
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        translation.activate(form.instance.language)
+        messages.success(request, _("Your profile was saved."))
+        response = HttpResponseRedirect(reverse("profile"))
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.instance.language, samesite="Lax")
+        return response
+    return render(request, "teams/profile.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; for a logged-in user the choice is stored on their profile."""
+    language = request.POST.get("language", "")
+    supported = {code for code, _name in settings.LANGUAGES}
+    target = request.POST.get("next") or request.headers.get("referer") or reverse("home")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("home")
+    response = HttpResponseRedirect(target)
+    if language not in supported:
+        messages.error(request, _("That language is not available."))
+        return response
+    if request.user.is_authenticated:
+        User.objects.filter(pk=request.user.pk).update(language=language)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", max_age=365 * 24 * 3600)
+    return response

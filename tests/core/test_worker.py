@@ -1,0 +1,36 @@
+"""A notification's email travels through the real Redis broker to a real worker (not eager mode)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from core.models import Notification, NotificationVerb
+from core.services.notifications import notify
+from tests.factories import UserFactory
+from tests.worker import running_worker, wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_notification_email_is_sent_by_a_real_worker_through_redis(redis_service, unique_queue):
+    user = UserFactory(username="recipient", email="recipient@example.com")
+    with running_worker(queue=unique_queue, broker_url=redis_service) as worker:
+        with transaction.atomic():
+            [notification] = notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="Risk needs you")
+        # The task is queued on commit; only the worker process can set this.
+        wait_for(
+            lambda: Notification.objects.filter(pk=notification.pk, email_sent_at__isnull=False).exists(),
+            timeout=30,
+            what="the worker to send the notification email",
+        )
+        assert worker.poll() is None
+
+
+def test_rolled_back_action_queues_no_email(redis_service, unique_queue):
+    user = UserFactory(username="recipient2", email="r2@example.com")
+    with running_worker(queue=unique_queue, broker_url=redis_service):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="never")
+            raise RuntimeError("the action failed")
+        assert not Notification.objects.exists()
