@@ -55,4 +55,4 @@ vendor:
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js frontend/node_modules/htmx.org/LICENSE static/vendor/htmx/
 
 clean:
-	rm -rf $(VENV) staticfiles .run .pytest_cache .test-db.sqlite3*
+	rm -rf $(VENV) staticfiles .run .pytest_cache .test-db*.sqlite3*
