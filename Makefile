@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format vendor bench clean install install-dev translations
+.PHONY: run test lint format vendor bench clean install install-dev translations messages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+## make messages: refresh locale/zh_Hans from the code (needs GNU gettext; developers only)
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages --locale zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'frontend/*' --ignore 'staticfiles/*' --ignore 'tests/*'
 
 translations: $(VENV)/.installed
 	$(PY) manage.py compile_catalogue

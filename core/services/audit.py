@@ -76,7 +76,8 @@ def audit_record(
     """Append one entry to the ledger. Runs inside the caller's transaction, so it commits or rolls back with it."""
     if obj is not None:
         object_type, object_id = _describe(obj)
-    head, _ = AuditChainHead.objects.get_or_create(id=1)
+    # The head row exists after the first append; creating it cannot race (conflicts are ignored).
+    AuditChainHead.objects.bulk_create([AuditChainHead(id=1)], ignore_conflicts=True)
     # Lock the head row: concurrent writers queue here, so sequence and chain stay linear.
     head = AuditChainHead.objects.select_for_update().get(id=1)
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
