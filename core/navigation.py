@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ NAV_ENTRIES = (
     NavEntry("campaigns", _("Campaigns"), "campaigns:list"),
     NavEntry("budgets", _("Budgets"), "budgets:list"),
     NavEntry("risks", _("Risks"), "risks:list"),
-    NavEntry("members", _("Members"), "members:list"),
+    NavEntry("members", pgettext_lazy("customer membership programme", "Members"), "members:list"),
     NavEntry("reviews", _("Reviews"), "reviews:list"),
     NavEntry("teams", _("Teams"), "teams:list"),
 )

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -52,7 +53,10 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification_mark_read(user=request.user, notification_ids=[notification.pk])
     if request.htmx:
         notification.refresh_from_db()
-        response = render(request, "core/inbox.html#notification-row", {"notification": notification})
+        if request.POST.get("show") == "unread":
+            response = HttpResponse("")  # the row leaves the "unread" list
+        else:
+            response = render(request, "core/inbox.html#notification-row", {"notification": notification})
         response["HX-Trigger"] = "unread-changed"
         return response
     if notification.url and request.POST.get("follow"):
@@ -64,7 +68,11 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     count = notification_mark_read(user=request.user)
-    messages.success(request, _("%(count)d notifications marked as read.") % {"count": count})
+    messages.success(
+        request,
+        ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", count)
+        % {"count": count},
+    )
     return HttpResponseRedirect(reverse("inbox"))
 
 

@@ -7,4 +7,4 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "members"
-    verbose_name = _("Members")
+    verbose_name = _("Membership programme")

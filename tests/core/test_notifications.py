@@ -164,3 +164,11 @@ def test_inbox_query_count_does_not_grow_with_rows(browser_client, cast, django_
         notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text=f"n{i}", email=False)
     with django_assert_max_num_queries(8):
         assert client.get("/inbox/").status_code == 200
+
+
+def test_marking_read_in_the_unread_list_removes_the_row(browser_client, cast):
+    [n] = notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="Alert text", email=False)
+    response = browser_client(cast.lead).post(f"/inbox/{n.pk}/read/", {"show": "unread"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["HX-Trigger"] == "unread-changed"

@@ -115,3 +115,28 @@ def test_home_query_count_is_constant(client, cast, django_assert_max_num_querie
         assert client.get("/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/teams/").status_code == 200
+
+
+def test_times_are_shown_in_the_users_own_time_zone(client):
+    import datetime as dt
+
+    import time_machine
+
+    from core.models import NotificationVerb
+    from core.services.notifications import notify
+
+    user = UserFactory(username="alice", time_zone="Europe/London")
+    with time_machine.travel(dt.datetime(2027, 3, 8, 1, 30, tzinfo=dt.UTC), tick=False):
+        notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="x", email=False)
+    client.force_login(user)
+    assert 'datetime="2027-03-08T01:30:00+00:00"' in client.get("/inbox/").content.decode()
+    user.time_zone = "Asia/Shanghai"
+    user.save()
+    assert 'datetime="2027-03-08T09:30:00+08:00"' in client.get("/inbox/").content.decode()
+
+
+def test_login_form_keeps_djangos_widget_attributes(client):
+    html = client.get("/accounts/login/").content.decode()
+    assert 'autocapitalize="none"' in html
+    assert "autofocus" in html
+    assert 'maxlength="150"' in html

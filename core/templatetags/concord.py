@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django import forms, template
+
+register = template.Library()
+
+
+@register.filter
+def bootstrap_widget(field: forms.BoundField) -> str:
+    """Render a form field's own widget (keeping Django's attributes: maxlength, autofocus, autocomplete …)
+    with Bootstrap's classes and, when it has errors, ``is-invalid`` and ``aria-describedby``."""
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select | forms.SelectMultiple):
+        css = "form-select"
+    else:
+        css = "form-control"
+    attrs = {
+        "class": " ".join(filter(None, [widget.attrs.get("class", ""), css, "is-invalid" if field.errors else ""]))
+    }
+    if field.errors:
+        attrs["aria-describedby"] = f"{field.id_for_label}-error"
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)
