@@ -67,8 +67,9 @@ class Env:
 
     def url(self, name: str, default: object = _MISSING, *, schemes: tuple[str, ...]) -> str:
         raw = self._raw(name, default)
-        if raw is None:
-            return raw  # type: ignore[return-value]
+        if raw is None or raw == "":
+            # An empty value means "not set", as in `REDIS_URL= make run`.
+            return default if default is not _MISSING and raw == "" else raw  # type: ignore[return-value]
         parsed = urlparse(str(raw))
         if parsed.scheme not in schemes:
             raise ImproperlyConfiguredEnv(

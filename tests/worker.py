@@ -38,16 +38,19 @@ def test_database_url() -> str:
 
 @contextmanager
 def running_worker(
-    *, queue: str, broker_url: str, extra_env: dict[str, str] | None = None
+    *, queue: str, broker_url: str, extra_env: dict[str, str] | None = None, transport_options: dict | None = None
 ) -> Iterator[subprocess.Popen]:
-    """Start ``celery -A config worker`` consuming ``queue``; point this process's producers at it too."""
+    """Start ``celery -A config worker`` consuming ``queue``; point this process's producers at it too.
+
+    ``broker_url`` is a Redis URL, or ``filesystem://`` with ``CELERY_FILESYSTEM_FOLDER`` in ``extra_env``.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"worker-{queue}.log"
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=test_database_url(),
-        REDIS_URL=broker_url,
+        CELERY_BROKER_URL=broker_url,
         CELERY_TASK_DEFAULT_QUEUE=queue,
         CELERY_TASK_ALWAYS_EAGER="0",
         EMAIL_URL="consolemail://",
@@ -59,10 +62,20 @@ def running_worker(
         "-Q", queue, "-n", f"{queue}@%h", "--pool", "solo", "--loglevel", "INFO",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
-    previous = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url)
+    if broker_url.startswith("redis"):
+        env["REDIS_URL"] = broker_url
+    previous = (
+        app.conf.task_always_eager,
+        app.conf.task_default_queue,
+        app.conf.broker_url,
+        app.conf.broker_transport_options,
+    )
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
     app.conf.broker_url = broker_url
+    if transport_options is not None:
+        app.conf.broker_transport_options = transport_options
+    reset_producer_pools()  # producers must connect to this broker, not a pooled earlier one
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -76,7 +89,21 @@ def running_worker(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url = previous
+        (
+            app.conf.task_always_eager,
+            app.conf.task_default_queue,
+            app.conf.broker_url,
+            app.conf.broker_transport_options,
+        ) = previous
+        reset_producer_pools()
+
+
+def reset_producer_pools() -> None:
+    """Drop this process's pooled broker connections so the next publish uses the current broker_url."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2) -> None:

@@ -36,3 +36,7 @@ def test_urls_must_use_an_allowed_scheme():
 
 def test_lists_split_on_commas_and_drop_blanks():
     assert Env({"H": "a.example, b.example,,"}).list("H") == ["a.example", "b.example"]
+
+
+def test_an_empty_url_means_not_set():
+    assert Env({"REDIS_URL": ""}).url("REDIS_URL", default=None, schemes=("redis",)) is None

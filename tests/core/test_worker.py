@@ -34,3 +34,30 @@ def test_rolled_back_action_queues_no_email(redis_service, unique_queue):
             notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="never")
             raise RuntimeError("the action failed")
         assert not Notification.objects.exists()
+
+
+def test_without_redis_the_filesystem_broker_still_runs_tasks(tmp_path, unique_queue):
+    """What `make run` falls back to on a machine with no Redis: tasks still run, through files."""
+    folder = tmp_path / "broker"
+    for sub in ("out", "processed"):
+        (folder / sub).mkdir(parents=True)
+    options = {
+        "data_folder_in": str(folder / "out"),
+        "data_folder_out": str(folder / "out"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+    }
+    user = UserFactory(username="fs-recipient", email="fs@example.com")
+    with running_worker(
+        queue=unique_queue,
+        broker_url="filesystem://",
+        extra_env={"CELERY_FILESYSTEM_FOLDER": str(folder), "REDIS_URL": ""},
+        transport_options=options,
+    ):
+        with transaction.atomic():
+            [notification] = notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="via files")
+        wait_for(
+            lambda: Notification.objects.filter(pk=notification.pk, email_sent_at__isnull=False).exists(),
+            timeout=30,
+            what="the worker to consume the task from the filesystem broker",
+        )
