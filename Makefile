@@ -57,6 +57,11 @@ vendor:
 	cp frontend/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js frontend/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/
 	cp frontend/node_modules/bootstrap/LICENSE static/vendor/bootstrap/LICENSE
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js frontend/node_modules/htmx.org/LICENSE static/vendor/htmx/
+	mkdir -p static/vendor/chartjs static/vendor/frappe-gantt
+	cp frontend/node_modules/chart.js/dist/chart.umd.min.js frontend/node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/chartjs/
+	cp frontend/node_modules/chart.js/LICENSE.md static/vendor/chartjs/
+	cp frontend/node_modules/frappe-gantt/dist/frappe-gantt.umd.js frontend/node_modules/frappe-gantt/dist/frappe-gantt.css static/vendor/frappe-gantt/
+	cp frontend/node_modules/frappe-gantt/license.txt static/vendor/frappe-gantt/LICENSE
 
 clean:
 	rm -rf $(VENV) staticfiles .run .pytest_cache .test-db*.sqlite3*

@@ -1,3 +1,356 @@
 from __future__ import annotations
 
-# Models arrive with this app's issue; the app is registered so that its migrations and URLs have a home.
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from teams.models import Department, Team, validate_time_zone
+
+
+class CampaignStatus(models.TextChoices):
+    """Campaign lifecycle (SPEC 3, Contract)."""
+
+    DRAFT = "draft", _("Draft")
+    PLANNING = "planning", _("Planning")
+    ACTIVE = "active", _("Active")
+    CLOSING = "closing", _("Closing")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Allowed moves: forward one step, or cancel from any state before closed.
+CAMPAIGN_TRANSITIONS: dict[str, frozenset[str]] = {
+    CampaignStatus.DRAFT: frozenset({CampaignStatus.PLANNING, CampaignStatus.CANCELLED}),
+    CampaignStatus.PLANNING: frozenset({CampaignStatus.ACTIVE, CampaignStatus.CANCELLED}),
+    CampaignStatus.ACTIVE: frozenset({CampaignStatus.CLOSING, CampaignStatus.CANCELLED}),
+    CampaignStatus.CLOSING: frozenset({CampaignStatus.CLOSED, CampaignStatus.CANCELLED}),
+    CampaignStatus.CLOSED: frozenset(),
+    CampaignStatus.CANCELLED: frozenset(),
+}
+
+
+class Health(models.TextChoices):
+    """Phase health light (SPEC 3, Contract; the seed's 三色預警)."""
+
+    GREEN = "green", _("On plan")
+    YELLOW = "yellow", _("Needs attention")
+    RED = "red", _("Urgent intervention")
+
+
+class Playbook(models.Model):
+    """A reusable campaign template: phases, milestones, tasks with relative offsets and dependencies,
+    KPI set, channels, budget categories and a risk checklist (``definition``, see campaigns/playbooks.py)."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    description = models.TextField(_("description"), blank=True)
+    builtin = models.BooleanField(_("built in"), default=False)
+    definition = models.JSONField(_("definition"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-builtin", "name"]
+        verbose_name = _("playbook")
+        verbose_name_plural = _("playbooks")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def duration_days(self) -> int:
+        phases = self.definition.get("phases", [])
+        return max((p["offset"] + p["duration"] for p in phases), default=1)
+
+
+class Campaign(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    objective = models.TextField(_("objective"), blank=True, help_text=_("The SMART goal of the campaign."))
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="campaigns")
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("lead"), on_delete=models.PROTECT, related_name="led_campaigns"
+    )
+    departments = models.ManyToManyField(Department, verbose_name=_("participating departments"), blank=True)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
+    status = models.CharField(_("status"), max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    playbook = models.ForeignKey(
+        Playbook, verbose_name=_("created from playbook"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    copied_from = models.ForeignKey(
+        "self", verbose_name=_("copied from"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date", "code"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="campaign_ends_after_start"),
+            models.CheckConstraint(condition=Q(status__in=CampaignStatus.values), name="campaign_status_valid"),
+        ]
+        indexes = [models.Index(fields=["team", "status"]), models.Index(fields=["start_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in CAMPAIGN_TRANSITIONS.get(self.status, frozenset())
+
+    @property
+    def allowed_transitions(self) -> list[str]:
+        order = CampaignStatus.values
+        return sorted(CAMPAIGN_TRANSITIONS.get(self.status, frozenset()), key=order.index)
+
+
+class Phase(models.Model):
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(_("name"), max_length=150)
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+
+    class Meta:
+        ordering = ["campaign", "order", "start_date"]
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="phase_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Milestone(models.Model):
+    """A key checkpoint (關鍵節點) with its deliverable (交付物)."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    phase = models.ForeignKey(Phase, verbose_name=_("phase"), on_delete=models.CASCADE, related_name="milestones")
+    name = models.CharField(_("name"), max_length=200)
+    due_date = models.DateField(_("due date"))
+    deliverable = models.CharField(_("deliverable"), max_length=300, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        indexes = [models.Index(fields=["campaign", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return not self.done and self.due_date < today
+
+
+class TaskStatus(models.TextChoices):
+    TODO = "todo", _("To do")
+    IN_PROGRESS = "in_progress", _("In progress")
+    BLOCKED = "blocked", _("Blocked")
+    DONE = "done", _("Done")
+
+
+class Task(models.Model):
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="tasks")
+    phase = models.ForeignKey(
+        Phase, verbose_name=_("phase"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaign_tasks",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    start_date = models.DateField(_("start date"))
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(_("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.TODO)
+    progress = models.PositiveSmallIntegerField(
+        _("progress %"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    depends_on = models.ManyToManyField(
+        "self",
+        verbose_name=_("depends on"),
+        symmetrical=False,
+        through="TaskDependency",
+        through_fields=("successor", "predecessor"),
+        related_name="dependents",
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["start_date", "due_date", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        constraints = [
+            models.CheckConstraint(condition=Q(due_date__gte=F("start_date")), name="task_due_after_start"),
+            models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100), name="task_progress_0_100"),
+            models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="task_status_valid"),
+        ]
+        indexes = [models.Index(fields=["campaign", "due_date"]), models.Index(fields=["owner", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def duration_days(self) -> int:
+        return (self.due_date - self.start_date).days + 1
+
+    def is_late(self, today: dt.date) -> bool:
+        return self.status != TaskStatus.DONE and self.due_date < today
+
+
+class TaskDependency(models.Model):
+    """Finish-to-start: ``successor`` may start only after ``predecessor`` finishes."""
+
+    predecessor = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="successor_links")
+    successor = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="predecessor_links")
+
+    class Meta:
+        verbose_name = _("task dependency")
+        verbose_name_plural = _("task dependencies")
+        constraints = [
+            models.UniqueConstraint(fields=["predecessor", "successor"], name="one_dependency_per_pair"),
+            models.CheckConstraint(condition=~Q(predecessor=F("successor")), name="task_not_own_dependency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor_id} → {self.successor_id}"
+
+
+class ChannelType(models.TextChoices):
+    """Channel types (SPEC 3, Contract)."""
+
+    APP_PUSH = "app_push", _("App push")
+    SMS = "sms", _("SMS")
+    SOCIAL = "social", _("Social media")
+    SEARCH = "search", _("Search")
+    ECOMMERCE = "ecommerce", _("E-commerce")
+    CONTENT = "content", _("Content")
+    LIVE = "live", _("Live streaming")
+    OFFLINE_STORE = "offline_store", _("Offline stores")
+    PARTNER = "partner", _("Partner")
+
+
+class Channel(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="channels"
+    )
+    type = models.CharField(_("type"), max_length=20, choices=ChannelType.choices)
+    name = models.CharField(_("name"), max_length=150)
+    reach_target = models.PositiveBigIntegerField(_("reach target"), null=True, blank=True)
+    conversion_target = models.DecimalField(
+        _("conversion target %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "type", "name"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="channel_name_unique_per_campaign"),
+            models.CheckConstraint(condition=Q(type__in=ChannelType.values), name="channel_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KpiKind(models.TextChoices):
+    CONVERSION_RATE = "conversion_rate", _("Conversion rate")
+    CAC = "cac", _("Customer acquisition cost")
+    ROI = "roi", _("Return on investment")
+    ARPU = "arpu", _("Average revenue per user")
+    MEMBER_CONVERSION = "member_conversion", _("Member conversion rate")
+    REDEMPTION_RATE = "redemption_rate", _("Benefit redemption rate")
+    NPS = "nps", _("Net promoter score")
+    COUNT = "count", _("Count")
+    OTHER = "other", _("Other")
+
+
+class KpiDirection(models.TextChoices):
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
+# A KPI whose latest actual deviates from its forecast by more than this is flagged (seed: 偏差超過15%).
+KPI_DEVIATION_LIMIT = Decimal("0.15")
+
+
+class Kpi(models.Model):
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="kpis")
+    name = models.CharField(_("name"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=20, choices=KpiKind.choices, default=KpiKind.OTHER)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    direction = models.CharField(
+        _("direction"), max_length=6, choices=KpiDirection.choices, default=KpiDirection.HIGHER
+    )
+    baseline = models.DecimalField(_("baseline"), max_digits=16, decimal_places=4, null=True, blank=True)
+    target = models.DecimalField(_("target"), max_digits=16, decimal_places=4)
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        constraints = [models.UniqueConstraint(fields=["campaign", "name"], name="kpi_name_unique_per_campaign")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KpiReading(models.Model):
+    """A dated actual value and/or forecast of a KPI."""
+
+    kpi = models.ForeignKey(Kpi, verbose_name=_("KPI"), on_delete=models.CASCADE, related_name="readings")
+    date = models.DateField(_("date"))
+    actual = models.DecimalField(_("actual"), max_digits=16, decimal_places=4, null=True, blank=True)
+    forecast = models.DecimalField(_("forecast"), max_digits=16, decimal_places=4, null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["kpi", "date"]
+        verbose_name = _("KPI reading")
+        verbose_name_plural = _("KPI readings")
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "date"], name="one_reading_per_kpi_and_date"),
+            models.CheckConstraint(
+                condition=Q(actual__isnull=False) | Q(forecast__isnull=False), name="reading_has_a_value"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.date}"

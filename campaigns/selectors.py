@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .models import Campaign, Kpi, KpiReading, Milestone, Phase, Playbook, Task, TaskDependency, TaskStatus
+from .permissions import campaign_part_policy, campaign_policy
+from .rules import kpi_deviation, kpi_off_forecast, phase_health, phase_progress
+from .schedule import Schedule, TaskSpan, compute_schedule
+
+
+def campaign_today(campaign: Campaign) -> dt.date:
+    """Today's date in the campaign's own time zone."""
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(campaign.time_zone)).date()
+
+
+def campaign_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Campaign]:
+    """Campaigns the user may see, filtered by status, team, date window and a search text."""
+    filters = filters or {}
+    qs = campaign_policy.visible(user, Campaign.objects.select_related("team", "lead"))
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("team"):
+        qs = qs.filter(team_id=filters["team"])
+    if filters.get("active_on"):
+        qs = qs.filter(start_date__lte=filters["active_on"], end_date__gte=filters["active_on"])
+    if filters.get("starts_after"):
+        qs = qs.filter(start_date__gte=filters["starts_after"])
+    if filters.get("starts_before"):
+        qs = qs.filter(start_date__lte=filters["starts_before"])
+    if filters.get("q"):
+        text = filters["q"].strip()
+        qs = qs.filter(Q(code__icontains=text) | Q(name__icontains=text) | Q(objective__icontains=text))
+    return qs.annotate(task_count=Count("tasks", distinct=True))
+
+
+def visible_parts(model: type, *, user: Any, campaign_id: int | None = None) -> QuerySet:
+    """Rows of a campaign part (phase, milestone, task, channel, KPI) the user may see."""
+    qs = campaign_part_policy.visible(user, model.objects.all())
+    if campaign_id is not None:
+        qs = qs.filter(campaign_id=campaign_id)
+    return qs
+
+
+def playbook_list() -> QuerySet[Playbook]:
+    return Playbook.objects.all()
+
+
+def campaign_schedule(*, campaign: Campaign, today: dt.date | None = None) -> Schedule:
+    """CPM over the campaign's tasks (two queries)."""
+    tasks = [
+        TaskSpan(id=pk, start=start, due=due, done=status == TaskStatus.DONE, progress=progress)
+        for pk, start, due, status, progress in Task.objects.filter(campaign=campaign).values_list(
+            "pk", "start_date", "due_date", "status", "progress"
+        )
+    ]
+    edges = list(
+        TaskDependency.objects.filter(successor__campaign=campaign).values_list("predecessor_id", "successor_id")
+    )
+    return compute_schedule(tasks, edges, today=today if today is not None else campaign_today(campaign))
+
+
+@dataclass
+class PhaseStatus:
+    phase: Phase
+    health: str
+    progress: int
+    milestones: list[Milestone]
+    late_tasks: list[Task]
+
+
+def campaign_phases(
+    *, campaign: Campaign, schedule: Schedule | None = None, today: dt.date | None = None
+) -> list[PhaseStatus]:
+    """Each phase with its health light, progress, milestones and late tasks (three queries plus the schedule)."""
+    today = today or campaign_today(campaign)
+    schedule = schedule or campaign_schedule(campaign=campaign, today=today)
+    critical = set(schedule.critical_path)
+    phases = list(Phase.objects.filter(campaign=campaign))
+    milestones: dict[int, list[Milestone]] = defaultdict(list)
+    for m in Milestone.objects.filter(campaign=campaign):
+        milestones[m.phase_id].append(m)
+    tasks: dict[int | None, list[Task]] = defaultdict(list)
+    for t in Task.objects.filter(campaign=campaign).select_related("owner"):
+        tasks[t.phase_id].append(t)
+    return [
+        PhaseStatus(
+            phase=p,
+            health=phase_health(
+                milestones=milestones[p.pk], tasks=tasks[p.pk], critical_task_ids=critical, today=today
+            ),
+            progress=phase_progress(tasks[p.pk]),
+            milestones=milestones[p.pk],
+            late_tasks=[t for t in tasks[p.pk] if t.is_late(today)],
+        )
+        for p in phases
+    ]
+
+
+def phase_health_map(*, phases: list[Phase], today_by_campaign: dict[int, dt.date]) -> dict[int, str]:
+    """Health of many phases (possibly of several campaigns) with a fixed number of queries (API lists)."""
+    campaign_ids = {p.campaign_id for p in phases}
+    if not campaign_ids:
+        return {}
+    milestones: dict[int, list[Milestone]] = defaultdict(list)
+    for m in Milestone.objects.filter(phase__in=[p.pk for p in phases]):
+        milestones[m.phase_id].append(m)
+    tasks: dict[int, list[Task]] = defaultdict(list)
+    all_tasks: dict[int, list[Task]] = defaultdict(list)
+    for t in Task.objects.filter(campaign_id__in=campaign_ids):
+        all_tasks[t.campaign_id].append(t)
+        if t.phase_id:
+            tasks[t.phase_id].append(t)
+    edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pred, succ, cid in TaskDependency.objects.filter(successor__campaign_id__in=campaign_ids).values_list(
+        "predecessor_id", "successor_id", "successor__campaign_id"
+    ):
+        edges[cid].append((pred, succ))
+    critical: dict[int, set[int]] = {}
+    for cid in campaign_ids:
+        spans = [
+            TaskSpan(t.pk, t.start_date, t.due_date, t.status == TaskStatus.DONE, t.progress) for t in all_tasks[cid]
+        ]
+        critical[cid] = set(compute_schedule(spans, edges[cid], today=today_by_campaign[cid]).critical_path)
+    return {
+        p.pk: phase_health(
+            milestones=milestones[p.pk],
+            tasks=tasks[p.pk],
+            critical_task_ids=critical[p.campaign_id],
+            today=today_by_campaign[p.campaign_id],
+        )
+        for p in phases
+    }
+
+
+@dataclass
+class KpiStatus:
+    kpi: Kpi
+    latest_actual: Decimal | None
+    latest_actual_date: dt.date | None
+    forecast: Decimal | None
+    deviation: Decimal | None
+    off_forecast: bool
+    readings: list[KpiReading]
+
+    @property
+    def attainment(self) -> Decimal | None:
+        """Latest actual as a share of target (for "higher is better"; inverted for "lower is better")."""
+        if self.latest_actual is None or not self.kpi.target:
+            return None
+        if self.kpi.direction == "lower":
+            return self.kpi.target / self.latest_actual if self.latest_actual else None
+        return self.latest_actual / self.kpi.target
+
+
+def kpi_status_from_readings(kpi: Kpi, readings: list[KpiReading]) -> KpiStatus:
+    """The latest actual against the forecast for the same date, or else the latest forecast dated before it."""
+    actuals = [r for r in readings if r.actual is not None]
+    latest = actuals[-1] if actuals else None
+    forecast = None
+    if latest is not None:
+        if latest.forecast is not None:
+            forecast = latest.forecast
+        else:
+            earlier = [r for r in readings if r.forecast is not None and r.date <= latest.date]
+            forecast = earlier[-1].forecast if earlier else None
+    actual = latest.actual if latest else None
+    return KpiStatus(
+        kpi=kpi,
+        latest_actual=actual,
+        latest_actual_date=latest.date if latest else None,
+        forecast=forecast,
+        deviation=kpi_deviation(actual, forecast),
+        off_forecast=kpi_off_forecast(actual, forecast),
+        readings=readings,
+    )
+
+
+def campaign_kpis(*, campaign: Campaign) -> list[KpiStatus]:
+    """Every KPI of the campaign with its readings and deviation flag (two queries)."""
+    kpis = list(Kpi.objects.filter(campaign=campaign))
+    readings: dict[int, list[KpiReading]] = defaultdict(list)
+    for r in KpiReading.objects.filter(kpi__campaign=campaign).order_by("date"):
+        readings[r.kpi_id].append(r)
+    return [kpi_status_from_readings(k, readings[k.pk]) for k in kpis]

@@ -1,0 +1,575 @@
+"""Writes to campaigns and their plans. Each service enforces its rule and runs in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError, Conflict, NotAllowed
+from core.roles import TeamRole
+from core.services.audit import audit_record
+from teams.models import Department, Team, TeamMembership, User
+
+from .models import (
+    Campaign,
+    CampaignStatus,
+    Channel,
+    Kpi,
+    KpiReading,
+    Milestone,
+    Phase,
+    Playbook,
+    Task,
+    TaskDependency,
+    TaskStatus,
+)
+from .permissions import can_create_campaign_in
+from .schedule import CycleError, topological_order
+
+DAY = dt.timedelta(days=1)
+
+
+# --- Campaigns ------------------------------------------------------------------------
+
+
+def _check_dates(start: dt.date, end: dt.date, *, start_field: str = "start_date", end_field: str = "end_date") -> None:
+    if end < start:
+        raise ApplicationError(errors={end_field: _("The end date must not be before the start date.")})
+
+
+def _check_lead(team: Team, lead: User) -> None:
+    role = TeamMembership.objects.filter(team=team, user=lead).values_list("role", flat=True).first()
+    if role not in (TeamRole.LEAD, TeamRole.DEPUTY, TeamRole.MEMBER):
+        raise ApplicationError(errors={"lead": _("The campaign lead must be a lead, deputy or member of its team.")})
+
+
+def _check_code_free(code: str, *, exclude: int | None = None) -> None:
+    qs = Campaign.objects.filter(code__iexact=code)
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    if qs.exists():
+        raise ApplicationError(errors={"code": _("A campaign with the code %(code)s exists already.") % {"code": code}})
+
+
+def _snapshot(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "code": campaign.code,
+        "name": campaign.name,
+        "status": campaign.status,
+        "start_date": campaign.start_date,
+        "end_date": campaign.end_date,
+        "lead": campaign.lead_id,
+    }
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    actor: User,
+    team: Team,
+    code: str,
+    name: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    objective: str = "",
+    lead: User | None = None,
+    departments: Iterable[Department] = (),
+    time_zone: str = "Asia/Shanghai",
+    playbook: Playbook | None = None,
+) -> Campaign:
+    """Create a ``draft`` campaign. Needs the lead or deputy role in ``team``; the lead defaults to the actor."""
+    if not can_create_campaign_in(actor, team.pk):
+        raise NotAllowed(_("Only a lead or deputy of the team can create its campaigns."))
+    if team.parent_id:
+        raise ApplicationError(errors={"team": _("Choose the task force, not one of its functional groups.")})
+    lead = lead or actor
+    _check_lead(team, lead)
+    _check_dates(start_date, end_date)
+    _check_code_free(code)
+    campaign = Campaign.objects.create(
+        code=code,
+        name=name,
+        objective=objective,
+        team=team,
+        lead=lead,
+        start_date=start_date,
+        end_date=end_date,
+        time_zone=time_zone,
+        playbook=playbook,
+    )
+    if departments:
+        campaign.departments.set(departments)
+    audit_record(actor=actor, action="campaign.created", obj=campaign, after=_snapshot(campaign))
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campaign:
+    """Change a campaign's header (name, objective, dates, lead, departments). Closed campaigns are frozen."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.CANCELLED):
+        raise Conflict(_("A closed or cancelled campaign cannot be changed."))
+    before = _snapshot(campaign)
+    departments = changes.pop("departments", None)
+    if "code" in changes and changes["code"] != campaign.code:
+        _check_code_free(changes["code"], exclude=campaign.pk)
+    if "lead" in changes and changes["lead"] != campaign.lead:
+        _check_lead(campaign.team, changes["lead"])
+    for field, value in changes.items():
+        setattr(campaign, field, value)
+    _check_dates(campaign.start_date, campaign.end_date)
+    campaign.save()
+    if departments is not None:
+        campaign.departments.set(departments)
+    audit_record(actor=actor, action="campaign.updated", obj=campaign, before=before, after=_snapshot(campaign))
+    return campaign
+
+
+@transaction.atomic
+def campaign_transition(*, campaign: Campaign, actor: User, status: str) -> Campaign:
+    """Move along draft → planning → active → closing → closed, or cancel before closed; anything else → 409."""
+    if status not in CampaignStatus.values:
+        raise ApplicationError(errors={"status": _("Unknown status %(status)s.") % {"status": status}})
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not campaign.can_move_to(status):
+        raise Conflict(
+            _("A campaign cannot move from %(current)s to %(target)s.")
+            % {"current": CampaignStatus(campaign.status).label, "target": CampaignStatus(status).label}
+        )
+    before = campaign.status
+    campaign.status = status
+    campaign.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor, action="campaign.transition", obj=campaign, before={"status": before}, after={"status": status}
+    )
+    return campaign
+
+
+# --- Playbooks, copies --------------------------------------------------------------------
+
+
+def _departments_by_code() -> dict[str, Department]:
+    return {d.code: d for d in Department.objects.all()}
+
+
+def _build_plan(*, campaign: Campaign, definition: dict[str, Any], start: dt.date) -> None:
+    """Create phases, milestones, tasks (with dependencies), KPIs and channels from a definition (set-wise)."""
+    departments = _departments_by_code()
+    phases = {
+        p["key"]: Phase(
+            campaign=campaign,
+            name=p["name"],
+            order=i,
+            start_date=start + p["offset"] * DAY,
+            end_date=start + (p["offset"] + p["duration"] - 1) * DAY,
+        )
+        for i, p in enumerate(definition.get("phases", []), start=1)
+    }
+    # PostgreSQL and SQLite (3.35+) both return primary keys from bulk_create, so the objects are usable below.
+    Phase.objects.bulk_create(phases.values())
+    Milestone.objects.bulk_create(
+        Milestone(
+            campaign=campaign,
+            phase=phases[m["phase"]],
+            name=m["name"],
+            due_date=start + m["offset"] * DAY,
+            deliverable=m.get("deliverable", ""),
+        )
+        for m in definition.get("milestones", [])
+    )
+    tasks = {
+        t["key"]: Task(
+            campaign=campaign,
+            phase=phases.get(t.get("phase")),
+            title=t["title"],
+            department=departments.get(t.get("department") or ""),
+            start_date=start + t["offset"] * DAY,
+            due_date=start + (t["offset"] + t["duration"] - 1) * DAY,
+        )
+        for t in definition.get("tasks", [])
+    }
+    Task.objects.bulk_create(tasks.values())
+    TaskDependency.objects.bulk_create(
+        TaskDependency(predecessor=tasks[pred], successor=tasks[t["key"]])
+        for t in definition.get("tasks", [])
+        for pred in t.get("depends_on", [])
+    )
+    Kpi.objects.bulk_create(
+        Kpi(
+            campaign=campaign,
+            name=k["name"],
+            kind=k.get("kind", "other"),
+            unit=k.get("unit", ""),
+            direction=k.get("direction", "higher"),
+            baseline=Decimal(k["baseline"]) if k.get("baseline") not in (None, "") else None,
+            target=Decimal(k["target"]),
+        )
+        for k in definition.get("kpis", [])
+    )
+    Channel.objects.bulk_create(
+        Channel(
+            campaign=campaign,
+            type=c["type"],
+            name=c["name"],
+            reach_target=c.get("reach_target"),
+            conversion_target=Decimal(c["conversion_target"]) if c.get("conversion_target") not in (None, "") else None,
+        )
+        for c in definition.get("channels", [])
+    )
+
+
+@transaction.atomic
+def campaign_create_from_playbook(
+    *,
+    actor: User,
+    team: Team,
+    playbook: Playbook,
+    code: str,
+    name: str,
+    start_date: dt.date,
+    objective: str = "",
+    lead: User | None = None,
+) -> Campaign:
+    """A new draft campaign with the playbook's phases, milestones, tasks, dependencies, KPIs and channels,
+    dated from ``start_date``."""
+    end_date = start_date + (playbook.duration_days - 1) * DAY
+    campaign = campaign_create(
+        actor=actor,
+        team=team,
+        code=code,
+        name=name,
+        objective=objective or playbook.description,
+        start_date=start_date,
+        end_date=end_date,
+        lead=lead,
+        playbook=playbook,
+    )
+    _build_plan(campaign=campaign, definition=playbook.definition, start=start_date)
+    return campaign
+
+
+def campaign_definition(campaign: Campaign) -> dict[str, Any]:
+    """A campaign's plan as a playbook definition, offsets counted from its start date."""
+    start = campaign.start_date
+    phase_keys = {}
+    phases = []
+    for p in Phase.objects.filter(campaign=campaign):
+        phase_keys[p.pk] = f"phase-{p.pk}"
+        phases.append(
+            {
+                "key": phase_keys[p.pk],
+                "name": p.name,
+                "offset": (p.start_date - start).days,
+                "duration": (p.end_date - p.start_date).days + 1,
+            }
+        )
+    milestones = [
+        {
+            "phase": phase_keys[m.phase_id],
+            "name": m.name,
+            "offset": (m.due_date - start).days,
+            "deliverable": m.deliverable,
+        }
+        for m in Milestone.objects.filter(campaign=campaign)
+    ]
+    deps: dict[int, list[str]] = {}
+    for pred, succ in TaskDependency.objects.filter(successor__campaign=campaign).values_list(
+        "predecessor_id", "successor_id"
+    ):
+        deps.setdefault(succ, []).append(f"task-{pred}")
+    tasks = [
+        {
+            "key": f"task-{t.pk}",
+            "phase": phase_keys.get(t.phase_id),
+            "title": t.title,
+            "offset": (t.start_date - start).days,
+            "duration": t.duration_days,
+            "department": t.department.code if t.department else None,
+            "depends_on": deps.get(t.pk, []),
+        }
+        for t in Task.objects.filter(campaign=campaign).select_related("department")
+    ]
+    kpis = [
+        {
+            "name": k.name,
+            "kind": k.kind,
+            "unit": k.unit,
+            "direction": k.direction,
+            "baseline": str(k.baseline) if k.baseline is not None else None,
+            "target": str(k.target),
+        }
+        for k in Kpi.objects.filter(campaign=campaign)
+    ]
+    channels = [
+        {
+            "type": c.type,
+            "name": c.name,
+            "reach_target": c.reach_target,
+            "conversion_target": str(c.conversion_target) if c.conversion_target is not None else None,
+        }
+        for c in Channel.objects.filter(campaign=campaign)
+    ]
+    source = campaign.playbook.definition if campaign.playbook else {}
+    return {
+        "phases": phases,
+        "milestones": milestones,
+        "tasks": tasks,
+        "kpis": kpis,
+        "channels": channels,
+        "budget_categories": source.get("budget_categories", []),
+        "risk_checklist": source.get("risk_checklist", []),
+    }
+
+
+@transaction.atomic
+def campaign_copy(
+    *, actor: User, source: Campaign, code: str, name: str, start_date: dt.date, team: Team | None = None
+) -> Campaign:
+    """A new draft campaign with the source's whole plan, every date shifted by the same number of days.
+    Milestones start not done, tasks at "to do" with no progress; KPI readings are not copied."""
+    shift = start_date - source.start_date
+    campaign = campaign_create(
+        actor=actor,
+        team=team or source.team,
+        code=code,
+        name=name,
+        objective=source.objective,
+        start_date=start_date,
+        end_date=source.end_date + shift,
+        lead=actor if team and team != source.team else (source.lead if source.lead_id else None),
+        departments=list(source.departments.all()),
+        time_zone=source.time_zone,
+        playbook=source.playbook,
+    )
+    campaign.copied_from = source
+    campaign.save(update_fields=["copied_from"])
+    _build_plan(campaign=campaign, definition=campaign_definition(source), start=start_date)
+    # Owners carry over where the same people are still around.
+    owners = dict(Task.objects.filter(campaign=source).values_list("title", "owner_id"))
+    copies = list(Task.objects.filter(campaign=campaign))
+    for task in copies:
+        task.owner_id = owners.get(task.title)
+    Task.objects.bulk_update(copies, ["owner"])
+    audit_record(
+        actor=actor,
+        action="campaign.copied",
+        obj=campaign,
+        before={"source": source.code},
+        after={"shift_days": shift.days},
+    )
+    return campaign
+
+
+@transaction.atomic
+def playbook_save_from_campaign(
+    *, actor: User, campaign: Campaign, code: str, name: str, description: str = ""
+) -> Playbook:
+    """Save a campaign's plan as a new playbook that any team can start from."""
+    if Playbook.objects.filter(code=code).exists():
+        raise ApplicationError(errors={"code": _("A playbook with the code %(code)s exists already.") % {"code": code}})
+    playbook = Playbook.objects.create(
+        code=code, name=name, description=description, definition=campaign_definition(campaign), created_by=actor
+    )
+    audit_record(actor=actor, action="playbook.saved", obj=playbook, after={"from_campaign": campaign.code})
+    return playbook
+
+
+def playbooks_sync_builtin() -> None:
+    """Create or refresh the built-in playbooks (idempotent; run by a migration and by seed_demo)."""
+    from .playbooks import BUILTIN_PLAYBOOKS
+
+    for item in BUILTIN_PLAYBOOKS:
+        Playbook.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "name": item["name"],
+                "description": item["description"],
+                "definition": item["definition"],
+                "builtin": True,
+            },
+        )
+
+
+# --- Phases and milestones -----------------------------------------------------------
+
+
+def _check_phase_of(campaign: Campaign, phase: Phase | None, field: str = "phase") -> None:
+    if phase is not None and phase.campaign_id != campaign.pk:
+        raise ApplicationError(errors={field: _("This phase belongs to another campaign.")})
+
+
+@transaction.atomic
+def phase_save(*, campaign: Campaign, actor: User, phase: Phase | None = None, **fields: Any) -> Phase:
+    phase = phase or Phase(campaign=campaign)
+    for key, value in fields.items():
+        setattr(phase, key, value)
+    _check_dates(phase.start_date, phase.end_date)
+    phase.save()
+    return phase
+
+
+@transaction.atomic
+def milestone_save(*, campaign: Campaign, actor: User, milestone: Milestone | None = None, **fields: Any) -> Milestone:
+    milestone = milestone or Milestone(campaign=campaign)
+    for key, value in fields.items():
+        setattr(milestone, key, value)
+    _check_phase_of(campaign, milestone.phase)
+    if milestone.done and milestone.done_on is None:
+        from .selectors import campaign_today
+
+        milestone.done_on = campaign_today(campaign)
+    if not milestone.done:
+        milestone.done_on = None
+    milestone.save()
+    return milestone
+
+
+# --- Tasks and dependencies ----------------------------------------------------------------
+
+
+def _cycle_message(cycle: Sequence[int], titles: dict[int, str]) -> str:
+    path = " → ".join(f"“{titles.get(t, t)}”" for t in cycle)
+    return _("These dependencies would form a cycle: %(path)s.") % {"path": path}
+
+
+def _check_no_cycle(campaign: Campaign, *, task: Task, predecessors: Sequence[Task]) -> None:
+    rows = list(Task.objects.filter(campaign=campaign).values_list("pk", "title"))
+    titles = dict(rows)
+    edges = [
+        e
+        for e in TaskDependency.objects.filter(successor__campaign=campaign).values_list(
+            "predecessor_id", "successor_id"
+        )
+        if e[1] != task.pk
+    ]
+    edges += [(p.pk, task.pk) for p in predecessors]
+    try:
+        topological_order([pk for pk, _title in rows], edges)
+    except CycleError as exc:
+        raise ApplicationError(errors={"depends_on": _cycle_message(exc.cycle, titles)}) from None
+
+
+def _validate_predecessors(campaign: Campaign, task: Task, predecessors: Sequence[Task]) -> None:
+    for p in predecessors:
+        if p.campaign_id != campaign.pk:
+            raise ApplicationError(errors={"depends_on": _("A task can only depend on tasks of the same campaign.")})
+        if task.pk and p.pk == task.pk:
+            raise ApplicationError(errors={"depends_on": _("A task cannot depend on itself.")})
+
+
+@transaction.atomic
+def task_save(
+    *,
+    campaign: Campaign,
+    actor: User,
+    task: Task | None = None,
+    depends_on: Sequence[Task] | None = None,
+    **fields: Any,
+) -> Task:
+    """Create or change a task; ``depends_on`` replaces its predecessors and is refused if it makes a cycle."""
+    # Serialise plan edits of one campaign, so two concurrent dependency changes cannot make a cycle together.
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    task = task or Task(campaign=campaign)
+    for key, value in fields.items():
+        setattr(task, key, value)
+    _check_phase_of(campaign, task.phase)
+    if "owner" in fields:
+        check_task_owner(campaign, fields["owner"])
+    _check_dates(task.start_date, task.due_date, end_field="due_date")
+    if not 0 <= int(task.progress) <= 100:
+        raise ApplicationError(errors={"progress": _("Progress is a percentage from 0 to 100.")})
+    if task.status == TaskStatus.DONE:
+        task.progress = 100
+    if depends_on is not None:
+        _validate_predecessors(campaign, task, depends_on)
+        if task.pk:
+            _check_no_cycle(campaign, task=task, predecessors=depends_on)
+    task.save()
+    if depends_on is not None:
+        TaskDependency.objects.filter(successor=task).exclude(predecessor__in=depends_on).delete()
+        existing = set(TaskDependency.objects.filter(successor=task).values_list("predecessor_id", flat=True))
+        TaskDependency.objects.bulk_create(
+            TaskDependency(predecessor=p, successor=task) for p in depends_on if p.pk not in existing
+        )
+    return task
+
+
+@transaction.atomic
+def task_add_dependency(*, task: Task, predecessor: Task, actor: User) -> TaskDependency:
+    """Make ``task`` wait for ``predecessor`` (finish-to-start); refused when it would close a cycle."""
+    campaign = task.campaign
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    _validate_predecessors(campaign, task, [predecessor])
+    current = list(Task.objects.filter(predecessor_links__successor=task).exclude(pk=predecessor.pk))
+    _check_no_cycle(campaign, task=task, predecessors=[*current, predecessor])
+    try:
+        with transaction.atomic():
+            return TaskDependency.objects.create(predecessor=predecessor, successor=task)
+    except IntegrityError:
+        return TaskDependency.objects.get(predecessor=predecessor, successor=task)
+
+
+@transaction.atomic
+def task_remove_dependency(*, task: Task, predecessor_id: int, actor: User) -> int:
+    deleted, _details = TaskDependency.objects.filter(successor=task, predecessor_id=predecessor_id).delete()
+    return deleted
+
+
+@transaction.atomic
+def task_delete(*, task: Task, actor: User) -> None:
+    task.delete()
+
+
+# --- Channels and KPIs ---------------------------------------------------------------------
+
+
+def _decimal(value: Any, field: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ApplicationError(errors={field: _("Enter a number.")}) from None
+    if not result.is_finite():
+        raise ApplicationError(errors={field: _("Enter a number.")})
+    return result
+
+
+@transaction.atomic
+def kpi_record_reading(*, kpi: Kpi, actor: User, date: dt.date, actual: Any = None, forecast: Any = None) -> KpiReading:
+    """Record the actual and/or forecast of a KPI for a date (one reading per date: a second write updates it)."""
+    actual, forecast = _decimal(actual, "actual"), _decimal(forecast, "forecast")
+    if actual is None and forecast is None:
+        raise ApplicationError(errors={"actual": _("Give an actual value, a forecast, or both.")})
+    reading, created = KpiReading.objects.select_for_update().get_or_create(
+        kpi=kpi, date=date, defaults={"actual": actual, "forecast": forecast, "recorded_by": actor}
+    )
+    if not created:
+        if actual is not None:
+            reading.actual = actual
+        if forecast is not None:
+            reading.forecast = forecast
+        reading.recorded_by = actor
+        reading.save()
+    return reading
+
+
+def campaign_members(campaign: Campaign) -> Q:
+    """Users who may own tasks of the campaign: its team's leads, deputies and members."""
+    return Q(
+        memberships__team_id=campaign.team_id,
+        memberships__role__in=[TeamRole.LEAD, TeamRole.DEPUTY, TeamRole.MEMBER],
+    )
+
+
+def check_task_owner(campaign: Campaign, owner: User | None) -> None:
+    if owner is not None and not User.objects.filter(campaign_members(campaign), pk=owner.pk).exists():
+        raise ApplicationError(
+            errors={"owner": _("The owner must be a lead, deputy or member of the campaign's team.")}
+        )
