@@ -100,9 +100,10 @@ def running_worker(
 
 def reset_producer_pools() -> None:
     """Drop this process's pooled broker connections so the next publish uses the current broker_url."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    from kombu import pools
+
+    pools.reset()  # closes and forgets kombu's global producer pools
+    app._pool = None
     app.amqp._producer_pool = None
 
 
