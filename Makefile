@@ -63,5 +63,9 @@ vendor:
 	cp frontend/node_modules/frappe-gantt/dist/frappe-gantt.umd.js frontend/node_modules/frappe-gantt/dist/frappe-gantt.css static/vendor/frappe-gantt/
 	cp frontend/node_modules/frappe-gantt/license.txt static/vendor/frappe-gantt/LICENSE
 
+## make bench: every bench/ script, printing its figures (not part of make test)
+bench: $(VENV)/.installed-dev
+	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+
 clean:
 	rm -rf $(VENV) staticfiles .run .pytest_cache .test-db*.sqlite3*
