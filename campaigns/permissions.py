@@ -11,18 +11,14 @@ from core.permissions import Access, Principal, TeamScopedPolicy, principal_for
 
 from .models import Campaign
 
-# Budget states in which an approver has (or had) something to sign on a campaign.
-APPROVER_VISIBLE_BUDGET_STATES = ("in_review", "approved", "rejected", "superseded")
-
 
 def _approver_scope(prefix: str):
+    """Approvers read the campaigns whose budgets await sign-off, or whose budgets they signed."""
+
     def scope(principal: Principal) -> Q:
-        try:
-            Budget = apps.get_model("budgets", "Budget")
-        except LookupError:  # budgets not built yet: approvers see no campaigns through it
-            return Q(pk__in=[])
-        budgets = Budget.objects.filter(status__in=APPROVER_VISIBLE_BUDGET_STATES).values("campaign_id")
-        return Q(**{f"{prefix}pk__in": budgets})
+        Budget = apps.get_model("budgets", "Budget")
+        budgets = Budget.objects.filter(Q(status="in_review") | Q(signoffs__signer_id=principal.user_id))
+        return Q(**{f"{prefix}pk__in": budgets.values("campaign_id")})
 
     return scope
 

@@ -59,6 +59,8 @@ class NotificationVerb(models.TextChoices):
     BUDGET_SUBMITTED = "budget_submitted", _("Budget submitted")
     BUDGET_APPROVED = "budget_approved", _("Budget approved")
     BUDGET_REJECTED = "budget_rejected", _("Budget rejected")
+    BUDGET_REMINDER = "budget_reminder", _("Budget awaiting your sign-off")
+    BUDGET_OVERSPEND = "budget_overspend", _("Budget line overspend")
     RISK_ALERT = "risk_alert", _("Risk alert")
     MEETING_REMINDER = "meeting_reminder", _("Meeting reminder")
     STATUS_UPDATE_REMINDER = "status_update_reminder", _("Status update reminder")
