@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from budgets.models import Budget, BudgetLine, BudgetStatus, Signoff
+from budgets.models import Budget, BudgetLine, Signoff
 from budgets.services import (
     budget_create,
     budget_diff,
