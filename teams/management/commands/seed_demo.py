@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from campaigns.demo import DEMO_CAMPAIGN_CODES, seed_campaigns
+from campaigns.models import Campaign
 from teams.demo import DEMO_PASSWORD, PERSONAS, seed_organisation
 
 
@@ -9,6 +11,16 @@ class Command(BaseCommand):
     help = "Create the demo organisation and data (idempotent: a second run leaves existing rows as they are)."
 
     def handle(self, *args, **options) -> None:
-        seed_organisation()
+        before = set(Campaign.objects.filter(code__in=DEMO_CAMPAIGN_CODES).values_list("code", flat=True))
+        seed_campaigns(seed_organisation())
+        campaigns = Campaign.objects.filter(code__in=DEMO_CAMPAIGN_CODES).select_related("team").order_by("start_date")
+        for campaign in campaigns:
+            state = "already present" if campaign.code in before else "created"
+            self.stdout.write(
+                f"Campaign {campaign.code} {campaign.name} ({campaign.team.code}, {campaign.status}, "
+                f"{campaign.start_date}–{campaign.end_date}): {state}; "
+                f"{campaign.phases.count()} phases, {campaign.milestones.count()} milestones, "
+                f"{campaign.tasks.count()} tasks, {campaign.channels.count()} channels, {campaign.kpis.count()} KPIs"
+            )
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(p[0] for p in PERSONAS))
