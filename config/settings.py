@@ -271,6 +271,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One named enum per choice set, so clients see the same type wherever a status or role appears.
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "TaskStatusEnum": "campaigns.models.TaskStatus",
+        "BudgetStatusEnum": "budgets.models.BudgetStatus",
+        "SignoffRoleEnum": "budgets.models.SignoffRole",
+        "TeamRoleEnum": "core.roles.TeamRole",
+    },
 }
 
 # --- Security -----------------------------------------------------------------
