@@ -156,7 +156,9 @@ def test_expenses_api(api, cast, budget, signers):
     assert api(cast.viewer).get(f"/api/v1/expenses/?budget={budget.pk}").json()["count"] == 1
     assert api(cast.outsider).get("/api/v1/expenses/").json()["count"] == 0
     assert api(cast.lead).get("/api/v1/expenses/?budget=x").status_code == 400
-    spent = {l["category"]: l["spent"] for l in api(cast.lead).get(f"/api/v1/budgets/{budget.pk}/").json()["lines"]}
+    spent = {
+        row["category"]: row["spent"] for row in api(cast.lead).get(f"/api/v1/budgets/{budget.pk}/").json()["lines"]
+    }
     assert spent["materials"] == "1800000.00"
     bad = api(cast.lead).post("/api/v1/expenses/", {**body, "amount": "0"}, format="json")
     assert bad.status_code == 400 and "amount" in bad.json()
@@ -202,9 +204,10 @@ def test_approvers_see_only_budgets_awaiting_them_plus_their_campaigns(api, cast
 
 
 def test_budget_list_query_count_is_constant(api, cast, campaign, django_assert_max_num_queries):
+    import datetime as dt
+
     from budgets.services import budget_create
     from campaigns.services import campaign_create
-    import datetime as dt
 
     client = api(cast.lead)
     budget_create(actor=cast.lead, campaign=campaign, total="30000000", lines=DEMO_LINES)
