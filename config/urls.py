@@ -20,6 +20,7 @@ urlpatterns = [
     path("language/", team_views.set_language, name="set_language"),
     path("teams/", include("teams.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("budgets/", include("budgets.urls")),
     path("accounts/login/", team_views.ConcordLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
