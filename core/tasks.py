@@ -2,9 +2,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from core.services.notifications import notification_send_emails
+from core.services.notifications import notification_pending_email_ids, notification_send_emails
 
 
 @shared_task(name="core.send_notification_emails", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notification_emails(notification_ids: list[int]) -> int:
     return notification_send_emails(notification_ids=notification_ids)
+
+
+@shared_task(name="core.sweep_notification_emails")
+def sweep_notification_emails() -> int:
+    """Send the emails of notifications whose task was lost (broker down when they were created)."""
+    return notification_send_emails(notification_ids=notification_pending_email_ids())

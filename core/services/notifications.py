@@ -7,6 +7,8 @@ slow mail server never holds up a page.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,6 +19,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.models import Notification
+
+logger = logging.getLogger(__name__)
 
 
 def _render_text(text: Any, params: Mapping[str, Any] | None) -> str:
@@ -68,10 +72,30 @@ def notify(
                     recipient_id__in=seen, verb=verb, object_type=object_type, object_id=object_id, email_sent_at=None
                 ).values_list("pk", flat=True)
             )
-        from core.tasks import send_notification_emails
-
-        transaction.on_commit(lambda: send_notification_emails.delay(ids))
+        transaction.on_commit(lambda: _enqueue_emails(ids))
     return created
+
+
+def _enqueue_emails(ids: list[int]) -> None:
+    """Queue the emails; if the broker is unreachable the rows stay unsent and the sweeper sends them later."""
+    from core.tasks import send_notification_emails
+
+    try:
+        send_notification_emails.delay(ids)
+    except Exception:  # broker down: never fail the user's action for an email (outbox pattern)
+        logger.warning("Broker unreachable; %d notification email(s) left for the sweeper.", len(ids), exc_info=True)
+
+
+def notification_pending_email_ids(
+    *, older_than: dt.timedelta = dt.timedelta(minutes=2), limit: int = 5000
+) -> list[int]:
+    """Notifications whose email was never sent (their task was lost or never queued)."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Notification.objects.filter(email_sent_at__isnull=True, created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def notification_send_emails(*, notification_ids: Iterable[int]) -> int:

@@ -355,3 +355,17 @@ def test_reminder_is_registered_as_a_periodic_job():
 
     task = PeriodicTask.objects.get(task="budgets.remind_pending_signers")
     assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == ("9", "30", "Asia/Shanghai")
+
+
+def test_demo_budgets():
+    call_command("seed_demo")
+    wd = Budget.objects.get(campaign__code="WD-2027")
+    assert (wd.status, wd.total, wd.version) == ("in_review", Decimal("30000000.00"), 1)
+    assert sum(line.amount for line in wd.lines.all()) == Decimal("28000000.00")
+    assert sum(line.amount for line in wd.lines.filter(kind="rigid")) == Decimal("22000000.00")
+    assert Budget.objects.get(campaign__code="WD-2026").status == "approved"
+    assert Budget.objects.get(campaign__code="CE-2027Q1").status == "draft"
+    counts = (Budget.objects.count(), Notification.objects.count(), AuditEntry.objects.count())
+    call_command("seed_demo")
+    assert counts == (Budget.objects.count(), Notification.objects.count(), AuditEntry.objects.count())
+    call_command("verify_audit")

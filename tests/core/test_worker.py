@@ -61,3 +61,38 @@ def test_without_redis_the_filesystem_broker_still_runs_tasks(tmp_path, unique_q
             timeout=30,
             what="the worker to consume the task from the filesystem broker",
         )
+
+
+def test_with_the_broker_down_the_action_succeeds_and_the_sweeper_sends_the_email_later(unique_queue, redis_service):
+    """Outbox: a notification created while no broker answers is not lost; the periodic sweep sends it."""
+    import datetime as dt
+
+    from core.services.notifications import notification_pending_email_ids
+    from core.tasks import sweep_notification_emails
+    from tests.worker import reset_producer_pools
+
+    from config.celery import app
+
+    user = UserFactory(username="outbox", email="outbox@example.com")
+    previous = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = "redis://127.0.0.1:1/0", False  # nothing listens there
+    reset_producer_pools()
+    try:
+        with transaction.atomic():
+            [notification] = notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="while Redis is down")
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = previous
+        reset_producer_pools()
+    notification.refresh_from_db()
+    assert notification.email_sent_at is None
+    assert notification_pending_email_ids(older_than=dt.timedelta(0)) == [notification.pk]
+    with running_worker(queue=unique_queue, broker_url=redis_service):
+        Notification.objects.filter(pk=notification.pk).update(
+            created_at=notification.created_at - dt.timedelta(minutes=5)
+        )
+        sweep_notification_emails.delay()
+        wait_for(
+            lambda: Notification.objects.filter(pk=notification.pk, email_sent_at__isnull=False).exists(),
+            timeout=30,
+            what="the sweeper to send the stranded email",
+        )

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from budgets.demo import seed_budgets
+from budgets.models import Budget
 from campaigns.demo import DEMO_CAMPAIGN_CODES, seed_campaigns
 from campaigns.models import Campaign
 from teams.demo import DEMO_PASSWORD, PERSONAS, seed_organisation
@@ -12,7 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         before = set(Campaign.objects.filter(code__in=DEMO_CAMPAIGN_CODES).values_list("code", flat=True))
-        seed_campaigns(seed_organisation())
+        users = seed_organisation()
+        seed_campaigns(users)
+        seed_budgets(users)
         campaigns = Campaign.objects.filter(code__in=DEMO_CAMPAIGN_CODES).select_related("team").order_by("start_date")
         for campaign in campaigns:
             state = "already present" if campaign.code in before else "created"
@@ -22,5 +26,7 @@ class Command(BaseCommand):
                 f"{campaign.phases.count()} phases, {campaign.milestones.count()} milestones, "
                 f"{campaign.tasks.count()} tasks, {campaign.channels.count()} channels, {campaign.kpis.count()} KPIs"
             )
+        for budget in Budget.objects.filter(campaign__code__in=DEMO_CAMPAIGN_CODES).select_related("campaign"):
+            self.stdout.write(f"Budget {budget} ({budget.get_status_display()}, cap {budget.total})")
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(p[0] for p in PERSONAS))
