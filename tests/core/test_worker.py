@@ -67,11 +67,10 @@ def test_with_the_broker_down_the_action_succeeds_and_the_sweeper_sends_the_emai
     """Outbox: a notification created while no broker answers is not lost; the periodic sweep sends it."""
     import datetime as dt
 
+    from config.celery import app
     from core.services.notifications import notification_pending_email_ids
     from core.tasks import sweep_notification_emails
     from tests.worker import reset_producer_pools
-
-    from config.celery import app
 
     user = UserFactory(username="outbox", email="outbox@example.com")
     previous = (app.conf.broker_url, app.conf.task_always_eager)
