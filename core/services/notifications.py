@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,50 @@ def _render_text(text: Any, params: Mapping[str, Any] | None) -> str:
     return rendered % dict(params) if params else rendered
 
 
+@dataclass
+class NotificationRequest:
+    """One inbox entry to write: ``text`` may be lazy with ``%(name)s`` placeholders filled from ``params``."""
+
+    recipient: Any
+    verb: str
+    text: Any
+    params: Mapping[str, Any] | None = None
+    url: str = ""
+    obj: models.Model | None = None
+
+
+def notify_many(requests: Iterable[NotificationRequest], *, email: bool = True) -> list[Notification]:
+    """Write many inbox entries in one statement (each text in its recipient's language) and queue their emails
+    on commit, in batches. Inactive recipients are skipped."""
+    rows: list[Notification] = []
+    for req in requests:
+        user = req.recipient
+        if user is None or not user.is_active:
+            continue
+        with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+            rendered = _render_text(req.text, req.params)
+        rows.append(
+            Notification(
+                recipient=user,
+                verb=req.verb,
+                text=rendered,
+                url=req.url,
+                object_type=req.obj._meta.label_lower if req.obj is not None else "",
+                object_id=req.obj.pk if req.obj is not None else None,
+            )
+        )
+    created = Notification.objects.bulk_create(rows)
+    if email and created:
+        ids = [n.pk for n in created if n.pk is not None]
+        for start in range(0, len(ids), EMAIL_BATCH):
+            batch = ids[start : start + EMAIL_BATCH]
+            transaction.on_commit(lambda batch=batch: _enqueue_emails(batch))
+    return created
+
+
+EMAIL_BATCH = 500
+
+
 def notify(
     *,
     recipients: Iterable[Any],
@@ -38,42 +83,15 @@ def notify(
     obj: models.Model | None = None,
     email: bool = True,
 ) -> list[Notification]:
-    """Write one inbox entry per distinct active recipient and queue their emails.
-
-    ``text`` may be a lazy translation with ``%(name)s`` placeholders filled
-    from ``params``; it is rendered in each recipient's own language.
-    """
+    """One notification to each distinct recipient (see :func:`notify_many`)."""
     seen: set[int] = set()
-    rows: list[Notification] = []
-    object_type = obj._meta.label_lower if obj is not None else ""
-    object_id = obj.pk if obj is not None else None
+    requests = []
     for user in recipients:
-        if user is None or user.pk in seen or not user.is_active:
+        if user is None or user.pk in seen:
             continue
         seen.add(user.pk)
-        with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
-            rendered = _render_text(text, params)
-        rows.append(
-            Notification(
-                recipient=user,
-                verb=verb,
-                text=rendered,
-                url=url,
-                object_type=object_type,
-                object_id=object_id,
-            )
-        )
-    created = Notification.objects.bulk_create(rows)
-    if email and created:
-        ids = [n.pk for n in created if n.pk is not None]
-        if not ids:  # backends that do not return ids from bulk_create
-            ids = list(
-                Notification.objects.filter(
-                    recipient_id__in=seen, verb=verb, object_type=object_type, object_id=object_id, email_sent_at=None
-                ).values_list("pk", flat=True)
-            )
-        transaction.on_commit(lambda: _enqueue_emails(ids))
-    return created
+        requests.append(NotificationRequest(recipient=user, verb=verb, text=text, params=params, url=url, obj=obj))
+    return notify_many(requests, email=email)
 
 
 def _enqueue_emails(ids: list[int]) -> None:
