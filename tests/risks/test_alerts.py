@@ -185,7 +185,7 @@ def test_acknowledgement_by_owner_or_lead_only(cast, campaign):
 
 def test_unacknowledged_yellow_escalates_to_the_lead_once_after_24_hours(cast, campaign):
     with time_machine.travel(NOW, tick=False):
-        risk = risk_save(
+        risk_save(
             campaign=campaign,
             actor=cast.lead,
             title="Supply",
