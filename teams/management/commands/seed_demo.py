@@ -6,6 +6,8 @@ from budgets.demo import seed_budgets
 from budgets.models import Budget
 from campaigns.demo import DEMO_CAMPAIGN_CODES, seed_campaigns
 from campaigns.models import Campaign
+from risks.demo import seed_risks
+from risks.models import Risk
 from teams.demo import DEMO_PASSWORD, PERSONAS, seed_organisation
 
 
@@ -17,6 +19,7 @@ class Command(BaseCommand):
         users = seed_organisation()
         seed_campaigns(users)
         seed_budgets(users)
+        seed_risks(users)
         campaigns = Campaign.objects.filter(code__in=DEMO_CAMPAIGN_CODES).select_related("team").order_by("start_date")
         for campaign in campaigns:
             state = "already present" if campaign.code in before else "created"
@@ -28,5 +31,10 @@ class Command(BaseCommand):
             )
         for budget in Budget.objects.filter(campaign__code__in=DEMO_CAMPAIGN_CODES).select_related("campaign"):
             self.stdout.write(f"Budget {budget} ({budget.get_status_display()}, cap {budget.total})")
+        levels = Risk.objects.filter(campaign__code__in=DEMO_CAMPAIGN_CODES).values_list("alert_level", flat=True)
+        self.stdout.write(
+            "Risks by alert level: "
+            + ", ".join(f"{lv} {list(levels).count(lv)}" for lv in ("red", "yellow", "blue", "none"))
+        )
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(p[0] for p in PERSONAS))
