@@ -138,6 +138,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_folder / "out"),
         "data_folder_out": str(_folder / "out"),
         "processed_folder": str(_folder / "processed"),
+        "control_folder": str(_folder / "control"),
         "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

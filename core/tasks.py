@@ -11,6 +11,10 @@ def send_notification_emails(notification_ids: list[int]) -> int:
 
 
 @shared_task(name="core.sweep_notification_emails")
-def sweep_notification_emails() -> int:
-    """Send the emails of notifications whose task was lost (broker down when they were created)."""
-    return notification_send_emails(notification_ids=notification_pending_email_ids())
+def sweep_notification_emails(older_than_seconds: int = 120) -> int:
+    """Send the emails of notifications not emailed yet: those whose task was lost (broker down when they were
+    created; the periodic run) and those written in bulk by set-wise jobs (queued with ``older_than_seconds=0``)."""
+    import datetime as dt
+
+    pending = notification_pending_email_ids(older_than=dt.timedelta(seconds=older_than_seconds))
+    return notification_send_emails(notification_ids=pending)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,8 +22,9 @@ from django.db.models import Case, CharField, F, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.bulk import copy_rows
 from core.models import NotificationVerb
-from core.services.notifications import NotificationRequest, notify_many
+from core.services.notifications import NotificationRequest, NotificationRow, notify_many, notify_rows
 
 from .models import ALERT_RANK, AlertEvent, AlertLevel, Risk, RiskStatus
 
@@ -74,97 +74,91 @@ class RefreshResult:
     notifications: int = 0
 
 
-def _alert_text(level: str):
-    return {
-        AlertLevel.BLUE: _(
-            "Blue alert on risk “%(risk)s” (%(campaign)s): expected %(date)s — start the contingency plan."
-        ),
-        AlertLevel.YELLOW: _(
-            "Yellow alert on risk “%(risk)s” (%(campaign)s): expected %(date)s — start the emergency response."
-        ),
-        AlertLevel.RED: _("Red alert on risk “%(risk)s” (%(campaign)s): urgent intervention needed."),
-    }[level]
+ALERT_TEXTS = {
+    AlertLevel.BLUE: _("Blue alert on risk “%(risk)s” (%(campaign)s): expected %(date)s — start the contingency plan."),
+    AlertLevel.YELLOW: _(
+        "Yellow alert on risk “%(risk)s” (%(campaign)s): expected %(date)s — start the emergency response."
+    ),
+    AlertLevel.RED: _("Red alert on risk “%(risk)s” (%(campaign)s): urgent intervention needed."),
+}
+
+
+_ROW_FIELDS = (
+    "pk", "alert_level", "computed", "title", "expected_date", "campaign__code",
+    "owner_id", "owner__language", "owner__is_active",
+    "campaign__lead_id", "campaign__lead__language", "campaign__lead__is_active",
+)  # fmt: skip
 
 
 def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetime | None = None) -> RefreshResult:
     """Bring stored alert levels up to date for ``risks`` (all by default), set-wise.
 
-    Queries: per campaign time zone one locking SELECT of the rows that change, then one UPDATE per
-    target level, one INSERT of the events and one of the notifications — independent of the number
-    of risks (PostgreSQL inserts each batch in one statement).
+    Queries: per campaign time zone one locking SELECT of the rows whose level changes (with what the
+    notifications need), then one UPDATE per target level, one COPY of the events and one of the
+    notifications — independent of the number of risks.
     """
     now = now or timezone.now()
     base = risks if risks is not None else Risk.objects.all()
     result = RefreshResult()
     with transaction.atomic():
         zones = list(base.order_by().values_list("campaign__time_zone", flat=True).distinct())
-        changes: list[tuple[int, str, str]] = []
+        changes: list[tuple] = []
         for zone in zones:
-            expected = alert_level_expression(today_in(zone, now))
             rows = (
                 base.filter(campaign__time_zone=zone)
-                .annotate(computed=expected)
+                .annotate(computed=alert_level_expression(today_in(zone, now)))
                 .exclude(computed=F("alert_level"))
                 .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", "alert_level", "computed")
+                .values_list(*_ROW_FIELDS)
             )
             changes += list(rows)
         if not changes:
             return result
         by_level: dict[str, list[int]] = defaultdict(list)
-        for pk, _old, new in changes:
+        rising = []
+        for row in changes:
+            pk, old, new = row[0], row[1], row[2]
             by_level[new].append(pk)
+            if ALERT_RANK[new] > ALERT_RANK[old]:
+                rising.append(row)
         for level, ids in by_level.items():
-            update = {"alert_level": level, "alert_changed_at": now}
-            rising_ids = [pk for pk, old, new in changes if new == level and ALERT_RANK[new] > ALERT_RANK[old]]
-            Risk.objects.filter(pk__in=ids).update(**update)
-            if rising_ids:
-                # A new, higher level needs a fresh acknowledgement (and a fresh 24-hour clock).
-                Risk.objects.filter(pk__in=rising_ids).update(
-                    acknowledged_at=None, acknowledged_by=None, escalated_at=None
-                )
-        rising = [(pk, old, new) for pk, old, new in changes if ALERT_RANK[new] > ALERT_RANK[old]]
+            Risk.objects.filter(pk__in=ids).update(alert_level=level, alert_changed_at=now)
+        if rising:
+            # A new, higher level needs a fresh acknowledgement (and a fresh 24-hour clock).
+            Risk.objects.filter(pk__in=[row[0] for row in rising]).update(
+                acknowledged_at=None, acknowledged_by=None, escalated_at=None
+            )
+            copy_rows(
+                AlertEvent,
+                ["risk_id", "level", "previous_level", "created_at"],
+                ((row[0], row[2], row[1], now) for row in rising),
+            )
+            result.notifications = notify_rows(_escalation_notifications(rising))
         result.changed = len(changes)
         result.escalations = len(rising)
-        if rising:
-            AlertEvent.objects.bulk_create(
-                AlertEvent(risk_id=pk, level=new, previous_level=old) for pk, old, new in rising
-            )
-            result.notifications = _notify_escalations(rising)
     return result
 
 
-def _notify_escalations(rising: Iterable[tuple[int, str, str]]) -> int:
-    rising = list(rising)
-    risks = {
-        r.pk: r
-        for r in Risk.objects.filter(pk__in=[pk for pk, _o, _n in rising]).select_related(
-            "owner", "campaign__lead", "campaign"
-        )
-    }
-    requests = []
-    for pk, _old, new in rising:
-        risk = risks[pk]
-        recipients = {risk.owner} if risk.owner else set()
-        if new == AlertLevel.RED or not recipients:
-            recipients.add(risk.campaign.lead)
-        params = {
-            "risk": risk.title,
-            "campaign": risk.campaign.code,
-            "date": risk.expected_date.isoformat() if risk.expected_date else "—",
-        }
-        for user in sorted(recipients, key=lambda u: u.pk):
-            requests.append(
-                NotificationRequest(
-                    recipient=user,
-                    verb=NotificationVerb.RISK_ALERT,
-                    text=_alert_text(new),
-                    params=params,
-                    url=f"/risks/{risk.pk}/",
-                    obj=risk,
-                )
+def _escalation_notifications(rising: list[tuple]):
+    """The owner hears of every rise; the campaign lead of red ones (and of any risk without an owner)."""
+    for pk, _old, new, title, expected, code, owner, owner_lang, owner_active, lead, lead_lang, lead_active in rising:
+        params = {"risk": title, "campaign": code, "date": expected.isoformat() if expected else "—"}
+        recipients = {}
+        if owner is not None and owner_active:
+            recipients[owner] = owner_lang
+        if (new == AlertLevel.RED or owner is None) and lead_active:
+            recipients[lead] = lead_lang
+        for user_id, language in sorted(recipients.items()):
+            yield NotificationRow(
+                recipient_id=user_id,
+                language=language,
+                verb=NotificationVerb.RISK_ALERT,
+                text=ALERT_TEXTS[new],
+                params=params,
+                url=f"/risks/{pk}/",
+                object_type="risks.risk",
+                object_id=pk,
             )
-    return len(notify_many(requests))
 
 
 def escalate_unacknowledged(*, now: dt.datetime | None = None, after: dt.timedelta = dt.timedelta(hours=24)) -> int:

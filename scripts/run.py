@@ -68,7 +68,7 @@ def choose_broker(env: dict[str, str], children: list[subprocess.Popen]) -> str:
         print("! redis-server did not start; falling back to the filesystem broker.")
         env.pop("REDIS_URL")
     folder = ROOT / ".run" / "broker"
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     env["CELERY_BROKER_URL"] = "filesystem://"
     env["CELERY_FILESYSTEM_FOLDER"] = str(folder)

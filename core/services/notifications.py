@@ -73,6 +73,65 @@ def notify_many(requests: Iterable[NotificationRequest], *, email: bool = True) 
 EMAIL_BATCH = 500
 
 
+@dataclass(frozen=True)
+class NotificationRow:
+    """A notification for a large job: plain ids and values, no user objects."""
+
+    recipient_id: int
+    language: str
+    verb: str
+    text: Any
+    params: Mapping[str, Any]
+    url: str = ""
+    object_type: str = ""
+    object_id: int | None = None
+
+
+def notify_rows(rows: Iterable[NotificationRow]) -> int:
+    """Write many notifications at once for set-wise jobs (alert refreshes, reminders).
+
+    Each message template is translated once per language and filled per row; the rows are inserted with
+    COPY on PostgreSQL; their emails go out through the outbox sweep queued on commit. Returns the count.
+    """
+    # Keyed by the text object's identity; the cache keeps each object alive, so an id is never reused.
+    templates: dict[tuple[int, str], tuple[Any, str]] = {}
+    now = timezone.now()
+    values = []
+    for row in rows:
+        key = (id(row.text), row.language)
+        if key not in templates:
+            with translation.override(row.language or settings.LANGUAGE_CODE):
+                templates[key] = (row.text, str(row.text))
+        values.append(
+            (
+                row.recipient_id,
+                row.verb,
+                templates[key][1] % dict(row.params),
+                row.url,
+                row.object_type,
+                row.object_id,
+                now,
+            )
+        )
+    from core.bulk import copy_rows
+
+    count = copy_rows(
+        Notification, ["recipient_id", "verb", "text", "url", "object_type", "object_id", "created_at"], values
+    )
+    if count:
+        transaction.on_commit(_enqueue_sweep)
+    return count
+
+
+def _enqueue_sweep() -> None:
+    from core.tasks import sweep_notification_emails
+
+    try:
+        sweep_notification_emails.delay(older_than_seconds=0)
+    except Exception:  # the periodic sweep picks them up once the broker is back
+        logger.warning("Broker unreachable; bulk notification emails left for the periodic sweep.", exc_info=True)
+
+
 def notify(
     *,
     recipients: Iterable[Any],

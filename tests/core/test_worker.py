@@ -39,12 +39,13 @@ def test_rolled_back_action_queues_no_email(redis_service, unique_queue):
 def test_without_redis_the_filesystem_broker_still_runs_tasks(tmp_path, unique_queue):
     """What `make run` falls back to on a machine with no Redis: tasks still run, through files."""
     folder = tmp_path / "broker"
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (folder / sub).mkdir(parents=True)
     options = {
         "data_folder_in": str(folder / "out"),
         "data_folder_out": str(folder / "out"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
     }
     user = UserFactory(username="fs-recipient", email="fs@example.com")
