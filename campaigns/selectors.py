@@ -38,7 +38,8 @@ def campaign_list(*, user: Any, filters: dict[str, Any] | None = None) -> QueryS
     if filters.get("q"):
         text = filters["q"].strip()
         qs = qs.filter(Q(code__icontains=text) | Q(name__icontains=text) | Q(objective__icontains=text))
-    return qs.annotate(task_count=Count("tasks", distinct=True))
+    # Meta.ordering is not applied to GROUP BY queries, so the annotated list is ordered explicitly.
+    return qs.annotate(task_count=Count("tasks", distinct=True)).order_by(*Campaign._meta.ordering)
 
 
 def visible_parts(model: type, *, user: Any, campaign_id: int | None = None) -> QuerySet:

@@ -350,11 +350,13 @@ def campaign_copy(
     campaign.copied_from = source
     campaign.save(update_fields=["copied_from"])
     _build_plan(campaign=campaign, definition=campaign_definition(source), start=start_date)
-    # Owners carry over where the same people are still around.
+    # Owners carry over where the same people are still around: leads, deputies or members of the new team.
     owners = dict(Task.objects.filter(campaign=source).values_list("title", "owner_id"))
+    eligible = set(User.objects.filter(campaign_members(campaign)).values_list("pk", flat=True))
     copies = list(Task.objects.filter(campaign=campaign))
     for task in copies:
-        task.owner_id = owners.get(task.title)
+        owner_id = owners.get(task.title)
+        task.owner_id = owner_id if owner_id in eligible else None
     Task.objects.bulk_update(copies, ["owner"])
     audit_record(
         actor=actor,
@@ -506,7 +508,7 @@ def task_add_dependency(*, task: Task, predecessor: Task, actor: User) -> TaskDe
     campaign = task.campaign
     Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
     _validate_predecessors(campaign, task, [predecessor])
-    current = list(Task.objects.filter(predecessor_links__successor=task).exclude(pk=predecessor.pk))
+    current = list(Task.objects.filter(successor_links__successor=task).exclude(pk=predecessor.pk))
     _check_no_cycle(campaign, task=task, predecessors=[*current, predecessor])
     try:
         with transaction.atomic():

@@ -5,6 +5,16 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from budgets.api.views import BudgetViewSet, ExpenseViewSet
+from campaigns.api.views import (
+    CampaignViewSet,
+    ChannelViewSet,
+    KpiViewSet,
+    MilestoneViewSet,
+    PhaseViewSet,
+    PlaybookViewSet,
+    TaskViewSet,
+)
 from core.api.views import NotificationViewSet, TokenView
 from teams.api.views import DepartmentViewSet, MeView, TeamMemberViewSet, TeamViewSet
 
@@ -12,6 +22,15 @@ router = DefaultRouter()
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("teams", TeamViewSet, basename="team")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("playbooks", PlaybookViewSet, basename="playbook")
+router.register("phases", PhaseViewSet, basename="phase")
+router.register("milestones", MilestoneViewSet, basename="milestone")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("kpis", KpiViewSet, basename="kpi")
+router.register("channels", ChannelViewSet, basename="channel")
+router.register("budgets", BudgetViewSet, basename="budget")
+router.register("expenses", ExpenseViewSet, basename="expense")
 
 team_members = TeamMemberViewSet.as_view({"get": "list", "post": "create"})
 team_member = TeamMemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"})

@@ -1,0 +1,493 @@
+"""Campaign API shapes (SPEC 9). Serializers check the shape of input; campaigns.services enforces the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from teams.models import Department, Team, User
+from teams.permissions import team_policy
+
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    Channel,
+    Health,
+    Kpi,
+    KpiReading,
+    Milestone,
+    Phase,
+    Playbook,
+    Task,
+)
+from ..permissions import campaign_part_policy, campaign_policy
+from ..selectors import KpiStatus, campaign_today, kpi_status_from_readings, phase_health_map
+
+FOUR_PLACES = Decimal("0.0001")
+# The largest primary key the database can hold; beyond it a filter would overflow instead of matching nothing.
+MAX_ID = 2**63 - 1
+
+# One message for "does not exist" and "exists but is not yours", so ids of other teams' rows reveal nothing.
+# DRF fills in ``{pk_value}`` and ``{data_type}`` with str.format.
+RELATED_ERRORS: dict[str, dict[str, Any]] = {
+    "team": {
+        "does_not_exist": _("No team with id {pk_value} is available to you."),
+        "incorrect_type": _("Give the team's id as an integer."),
+    },
+    "user": {
+        "does_not_exist": _("No active user has id {pk_value}."),
+        "incorrect_type": _("Give the user's id as an integer."),
+    },
+    "department": {
+        "does_not_exist": _("No department has id {pk_value}."),
+        "incorrect_type": _("Give the department's id as an integer."),
+    },
+    "playbook": {
+        "does_not_exist": _("No playbook has id {pk_value}."),
+        "incorrect_type": _("Give the playbook's id as an integer."),
+    },
+    "campaign": {
+        "does_not_exist": _("No campaign with id {pk_value} is available to you."),
+        "incorrect_type": _("Give the campaign's id as an integer."),
+    },
+    "phase": {
+        "does_not_exist": _("No phase with id {pk_value} is available to you."),
+        "incorrect_type": _("Give the phase's id as an integer."),
+    },
+    "task": {
+        "does_not_exist": _("No task with id {pk_value} is available to you."),
+        "incorrect_type": _("Give the task's id as an integer."),
+    },
+}
+
+
+def related_field(kind: str, **kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+    """A primary-key field whose errors name the kind of thing and never tell "hidden" from "missing"."""
+    # With many=True DRF hands the messages to both the list and each item.
+    return serializers.PrimaryKeyRelatedField(error_messages=dict(RELATED_ERRORS[kind]), **kwargs)
+
+
+def _request_user(serializer: serializers.Serializer) -> Any:
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+# --- Filters (query parameters) --------------------------------------------------------
+
+
+class CampaignFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CampaignStatus.choices, required=False, help_text=_("Only this status."))
+    team = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text=_("Only this team's campaigns.")
+    )
+    q = serializers.CharField(required=False, max_length=100, help_text=_("Search in code, name and objective."))
+
+
+class CampaignPartFilterSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text=_("Only this campaign's rows.")
+    )
+
+
+# --- Playbooks --------------------------------------------------------------------------
+
+
+class PlaybookSerializer(serializers.ModelSerializer):
+    duration_days = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Playbook
+        fields = ["id", "code", "name", "description", "builtin", "duration_days", "definition"]
+        read_only_fields = fields
+
+
+class SaveAsPlaybookSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=60)
+    name = serializers.CharField(max_length=150)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- Campaigns ---------------------------------------------------------------------------
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    """A campaign. ``status`` changes only through ``transition/``; ``playbook`` on create builds the plan."""
+
+    # Declared explicitly so the service's case-insensitive uniqueness check answers, not a model validator.
+    code = serializers.CharField(max_length=40)
+    team = related_field("team", queryset=Team.objects.none())
+    lead = related_field(
+        "user",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        help_text=_("Defaults to the requester. Must be a lead, deputy or member of the team."),
+    )
+    departments = related_field("department", queryset=Department.objects.all(), many=True, required=False)
+    playbook = related_field(
+        "playbook",
+        queryset=Playbook.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("On create: start from this playbook's phases, milestones, tasks, KPIs and channels."),
+    )
+    team_name = serializers.CharField(source="team.name", read_only=True)
+    lead_name = serializers.CharField(source="lead.__str__", read_only=True)
+    task_count = serializers.IntegerField(read_only=True, default=0)
+    # Plain strings in the schema: the status choice set is named once, on ``status``.
+    allowed_transitions = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_("The statuses this campaign may move to next (see transition/)."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "code",
+            "name",
+            "objective",
+            "team",
+            "team_name",
+            "lead",
+            "lead_name",
+            "departments",
+            "start_date",
+            "end_date",
+            "currency",
+            "time_zone",
+            "status",
+            "allowed_transitions",
+            "playbook",
+            "copied_from",
+            "task_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["currency", "status", "copied_from", "created_at", "updated_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = _request_user(self)
+        if user is not None:
+            # Only teams the requester can see; any other id reads as "not found".
+            self.fields["team"].queryset = team_policy.visible(user, Team.objects.all())
+
+
+class CampaignCreateSerializer(CampaignSerializer):
+    """The create body: as a campaign, but the end date may be left out when a playbook sets it."""
+
+    end_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=_("Required unless a playbook is given; then it follows from the playbook."),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("playbook") is None and attrs.get("end_date") is None:
+            raise serializers.ValidationError({"end_date": [_("This field is required without a playbook.")]})
+        return attrs
+
+
+class CampaignUpdateSerializer(serializers.ModelSerializer):
+    """The header fields a lead or deputy may change; status and team have their own ways."""
+
+    code = serializers.CharField(max_length=40)
+    lead = related_field("user", queryset=User.objects.filter(is_active=True))
+    departments = related_field("department", queryset=Department.objects.all(), many=True)
+
+    class Meta:
+        model = Campaign
+        fields = ["code", "name", "objective", "lead", "departments", "start_date", "end_date", "time_zone"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        data = self.initial_data if isinstance(self.initial_data, dict) else {}
+        errors = {}
+        if "status" in data and data["status"] != getattr(self.instance, "status", None):
+            errors["status"] = [_("Change the status with POST …/transition/.")]
+        if "team" in data and str(data["team"]) != str(getattr(self.instance, "team_id", "")):
+            errors["team"] = [_("A campaign cannot move to another team; copy it instead.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class CampaignTransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CampaignStatus.choices)
+
+
+# The transition body as an inline schema, so the campaign status choice set stays one named component.
+CAMPAIGN_TRANSITION_REQUEST = {
+    "application/json": {
+        "type": "object",
+        "properties": {"status": {"type": "string", "enum": CampaignStatus.values}},
+        "required": ["status"],
+    }
+}
+
+
+class CampaignCopySerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=200)
+    start_date = serializers.DateField()
+    team = related_field(
+        "team",
+        queryset=Team.objects.none(),
+        required=False,
+        help_text=_("The copy's team (default: the source's). Needs the lead or deputy role there."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = _request_user(self)
+        if user is not None:
+            self.fields["team"].queryset = team_policy.visible(user, Team.objects.all())
+
+
+class ScheduleTaskSerializer(serializers.Serializer):
+    task = serializers.IntegerField()
+    earliest_start = serializers.DateField()
+    earliest_finish = serializers.DateField()
+    latest_start = serializers.DateField()
+    latest_finish = serializers.DateField()
+    float_days = serializers.IntegerField()
+    critical = serializers.BooleanField()
+
+
+class ScheduleSerializer(serializers.Serializer):
+    tasks = ScheduleTaskSerializer(many=True)
+    critical_path = serializers.ListField(child=serializers.IntegerField())
+    projected_end = serializers.DateField(allow_null=True)
+
+
+# --- Campaign parts ------------------------------------------------------------------------
+
+
+class CampaignPartSerializer(serializers.ModelSerializer):
+    """Base for phases, KPIs and channels: ``campaign`` is chosen among campaigns the requester can see
+    and cannot change afterwards."""
+
+    campaign = related_field("campaign", queryset=Campaign.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = _request_user(self)
+        if user is not None and "campaign" in self.fields and not self.fields["campaign"].read_only:
+            self.fields["campaign"].queryset = campaign_policy.visible(user, Campaign.objects.all())
+
+    # For parts whose name is unique within a campaign: the message for a second row of the same name.
+    duplicate_name_message: Any = None
+
+    def validate_campaign(self, campaign: Campaign) -> Campaign:
+        if self.instance is not None and campaign.pk != self.instance.campaign_id:
+            raise serializers.ValidationError(_("This cannot be moved to another campaign."))
+        return campaign
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if self.duplicate_name_message is not None:
+            campaign = attrs.get("campaign") or getattr(self.instance, "campaign", None)
+            name = attrs.get("name", getattr(self.instance, "name", None))
+            others = self.Meta.model.objects.filter(campaign=campaign, name=name)
+            if self.instance is not None:
+                others = others.exclude(pk=self.instance.pk)
+            if campaign is not None and others.exists():
+                raise serializers.ValidationError({"name": [self.duplicate_name_message]})
+        return attrs
+
+
+class PhaseSerializer(CampaignPartSerializer):
+    health = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Phase
+        fields = ["id", "campaign", "name", "order", "start_date", "end_date", "health"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Health.choices))
+    def get_health(self, phase: Phase) -> str:
+        health = self.context.get("health") or {}
+        if phase.pk in health:
+            return health[phase.pk]
+        return phase_health_map(phases=[phase], today_by_campaign={phase.campaign_id: campaign_today(phase.campaign)})[
+            phase.pk
+        ]
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    phase = related_field("phase", queryset=Phase.objects.none())
+
+    class Meta:
+        model = Milestone
+        fields = ["id", "campaign", "phase", "name", "due_date", "deliverable", "done", "done_on"]
+        read_only_fields = ["campaign", "done_on"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = _request_user(self)
+        if user is not None:
+            self.fields["phase"].queryset = campaign_part_policy.visible(user, Phase.objects.select_related("campaign"))
+
+
+class TaskSerializer(CampaignPartSerializer):
+    campaign = related_field(
+        "campaign",
+        queryset=Campaign.objects.none(),
+        required=False,
+        help_text=_("Required on create unless a phase is given (the task then belongs to the phase's campaign)."),
+    )
+    phase = related_field("phase", queryset=Phase.objects.none(), required=False, allow_null=True)
+    owner = related_field("user", queryset=User.objects.filter(is_active=True), required=False, allow_null=True)
+    department = related_field("department", queryset=Department.objects.all(), required=False, allow_null=True)
+    depends_on = related_field(
+        "task",
+        queryset=Task.objects.none(),
+        many=True,
+        required=False,
+        help_text=_("Ids of tasks of the same campaign this task waits for (finish-to-start); a write replaces them."),
+    )
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "campaign",
+            "phase",
+            "title",
+            "owner",
+            "department",
+            "start_date",
+            "due_date",
+            "status",
+            "progress",
+            "depends_on",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = _request_user(self)
+        if user is not None:
+            self.fields["phase"].queryset = campaign_part_policy.visible(user, Phase.objects.select_related("campaign"))
+            self.fields["depends_on"].child_relation.queryset = campaign_part_policy.visible(user, Task.objects.all())
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if self.instance is None and attrs.get("campaign") is None:
+            phase = attrs.get("phase")
+            if phase is None:
+                raise serializers.ValidationError({"campaign": [_("Give the campaign or a phase of it.")]})
+            attrs["campaign"] = phase.campaign
+        return attrs
+
+    def to_representation(self, instance: Task) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["depends_on"] = sorted(data["depends_on"])
+        return data
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    """A decimal as SPEC 9 wants it: a string, here with four places."""
+    return None if value is None else format(value.quantize(FOUR_PLACES), "f")
+
+
+class KpiSerializer(CampaignPartSerializer):
+    """A KPI with its latest actual against the forecast; ``off_forecast`` when they differ by over 15 %."""
+
+    latest_actual = serializers.SerializerMethodField()
+    latest_actual_date = serializers.SerializerMethodField()
+    forecast = serializers.SerializerMethodField()
+    deviation = serializers.SerializerMethodField()
+    off_forecast = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Kpi
+        fields = [
+            "id",
+            "campaign",
+            "name",
+            "kind",
+            "unit",
+            "direction",
+            "baseline",
+            "target",
+            "latest_actual",
+            "latest_actual_date",
+            "forecast",
+            "deviation",
+            "off_forecast",
+        ]
+        validators: list = []  # the name check is ours (a field error, not a non-field one)
+
+    duplicate_name_message = _("This campaign has a KPI of this name already.")
+
+    def _status(self, kpi: Kpi) -> KpiStatus:
+        cached = getattr(kpi, "_api_status", None)
+        if cached is None:
+            # Lists prefetch the readings; sorting here keeps "latest" right whatever order they came in.
+            cached = kpi_status_from_readings(kpi, sorted(kpi.readings.all(), key=lambda r: r.date))
+            kpi._api_status = cached
+        return cached
+
+    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True, read_only=True))
+    def get_latest_actual(self, kpi: Kpi) -> str | None:
+        return _decimal_text(self._status(kpi).latest_actual)
+
+    @extend_schema_field(serializers.DateField(allow_null=True, read_only=True))
+    def get_latest_actual_date(self, kpi: Kpi) -> dt.date | None:
+        return self._status(kpi).latest_actual_date
+
+    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True, read_only=True))
+    def get_forecast(self, kpi: Kpi) -> str | None:
+        return _decimal_text(self._status(kpi).forecast)
+
+    @extend_schema_field(
+        serializers.DecimalField(
+            max_digits=20,
+            decimal_places=4,
+            allow_null=True,
+            read_only=True,
+            help_text=_("|actual − forecast| / |forecast|; 0.1500 is 15 %."),
+        )
+    )
+    def get_deviation(self, kpi: Kpi) -> str | None:
+        return _decimal_text(self._status(kpi).deviation)
+
+    @extend_schema_field(
+        serializers.BooleanField(
+            read_only=True, help_text=_("The latest actual deviates from its forecast by over 15 %.")
+        )
+    )
+    def get_off_forecast(self, kpi: Kpi) -> bool:
+        return self._status(kpi).off_forecast
+
+
+class KpiReadingSerializer(serializers.ModelSerializer):
+    actual = serializers.DecimalField(max_digits=16, decimal_places=4, required=False, allow_null=True)
+    forecast = serializers.DecimalField(max_digits=16, decimal_places=4, required=False, allow_null=True)
+
+    class Meta:
+        model = KpiReading
+        fields = ["id", "date", "actual", "forecast"]
+        # The service upserts by date, so the model's (kpi, date) uniqueness is not a validation error here.
+        validators: list = []
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("actual") is None and attrs.get("forecast") is None:
+            raise serializers.ValidationError({"actual": [_("Give an actual value, a forecast, or both.")]})
+        return attrs
+
+
+class ChannelSerializer(CampaignPartSerializer):
+    class Meta:
+        model = Channel
+        fields = ["id", "campaign", "type", "name", "reach_target", "conversion_target", "note"]
+        validators: list = []  # the name check is ours (a field error, not a non-field one)
+
+    duplicate_name_message = _("This campaign has a channel of this name already.")

@@ -1,0 +1,378 @@
+"""Campaign API (SPEC 9): campaigns and their actions, playbooks, and the parts of a campaign's plan.
+
+Access goes through campaigns.permissions (404 for outsiders, 403 for read-only writers); every write goes
+through campaigns.services, whose domain errors the exception handler turns into 400/403/409.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Model, Prefetch, ProtectedError, QuerySet, RestrictedError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api.mixins import PolicyViewSetMixin
+from core.errors import ApplicationError, Conflict
+from core.permissions import Access
+
+from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Task
+from ..permissions import campaign_part_policy, campaign_policy
+from ..schedule import CycleError
+from ..selectors import campaign_list, campaign_schedule, campaign_today, phase_health_map, playbook_list
+from ..services import (
+    campaign_copy,
+    campaign_create,
+    campaign_create_from_playbook,
+    campaign_transition,
+    campaign_update,
+    kpi_record_reading,
+    milestone_save,
+    phase_save,
+    playbook_save_from_campaign,
+    task_delete,
+    task_save,
+)
+from .serializers import (
+    CAMPAIGN_TRANSITION_REQUEST,
+    CampaignCopySerializer,
+    CampaignCreateSerializer,
+    CampaignFilterSerializer,
+    CampaignPartFilterSerializer,
+    CampaignSerializer,
+    CampaignTransitionSerializer,
+    CampaignUpdateSerializer,
+    ChannelSerializer,
+    KpiReadingSerializer,
+    KpiSerializer,
+    MilestoneSerializer,
+    PhaseSerializer,
+    PlaybookSerializer,
+    SaveAsPlaybookSerializer,
+    ScheduleSerializer,
+    TaskSerializer,
+)
+
+
+def query_filters(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    """Validated query parameters (400 naming the parameter when one is malformed); blank ones are ignored."""
+    data = {key: value for key, value in request.query_params.items() if value.strip()}
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- Playbooks ---------------------------------------------------------------------------
+
+
+class PlaybookViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reusable campaign templates (built in, or saved from a campaign). Readable by everyone signed in."""
+
+    serializer_class = PlaybookSerializer
+    queryset = playbook_list()
+
+
+# --- Campaigns ---------------------------------------------------------------------------
+
+
+class CampaignViewSet(
+    PolicyViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Campaigns the requester may see. Creating needs the lead or deputy role in the team; changing a campaign
+    (PATCH, transitions, save as playbook) needs lead or deputy too. Campaigns are cancelled, not deleted."""
+
+    serializer_class = CampaignSerializer
+    policy = campaign_policy
+    write_access = Access.MANAGE
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    queryset = Campaign.objects.all()
+
+    def base_queryset(self) -> QuerySet[Campaign]:
+        return (
+            Campaign.objects.select_related("team", "lead")
+            .prefetch_related("departments")
+            .annotate(task_count=Count("tasks", distinct=True))
+        )
+
+    def get_queryset(self) -> QuerySet[Campaign]:
+        if getattr(self, "swagger_fake_view", False):
+            return Campaign.objects.none()
+        filters = query_filters(CampaignFilterSerializer, self.request)
+        return campaign_list(user=self.request.user, filters=filters).prefetch_related("departments")
+
+    def needed_access(self) -> Access:
+        # Copying reads the source; the target team's rule is the service's.
+        return Access.READ if self.action == "copy" else super().needed_access()
+
+    def _fresh(self, campaign: Campaign) -> dict[str, Any]:
+        """The campaign as the API shows it, reloaded with its counts after a write."""
+        reloaded = self.base_queryset().get(pk=campaign.pk)
+        return CampaignSerializer(reloaded, context=self.get_serializer_context()).data
+
+    @extend_schema(parameters=[CampaignFilterSerializer])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=CampaignCreateSerializer, responses={201: CampaignSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = CampaignCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        playbook = data.pop("playbook", None)
+        if playbook is None:
+            campaign = campaign_create(actor=request.user, **data)
+        else:
+            with transaction.atomic():
+                campaign = campaign_create_from_playbook(
+                    actor=request.user,
+                    team=data["team"],
+                    playbook=playbook,
+                    code=data["code"],
+                    name=data["name"],
+                    start_date=data["start_date"],
+                    objective=data.get("objective", ""),
+                    lead=data.get("lead"),
+                )
+                extras = {key: data[key] for key in ("departments", "time_zone") if key in data}
+                if extras:
+                    campaign = campaign_update(campaign=campaign, actor=request.user, **extras)
+        return Response(self._fresh(campaign), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CampaignUpdateSerializer, responses=CampaignSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        campaign = self.get_object()
+        serializer = CampaignUpdateSerializer(
+            campaign, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        campaign = campaign_update(campaign=campaign, actor=request.user, **serializer.validated_data)
+        return Response(self._fresh(campaign))
+
+    @extend_schema(
+        request=CAMPAIGN_TRANSITION_REQUEST,
+        responses={
+            200: CampaignSerializer,
+            409: OpenApiResponse(description="The move is not allowed from the current status."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: str | None = None) -> Response:
+        """Move along draft → planning → active → closing → closed, or cancel before closed."""
+        campaign = self.get_object()
+        serializer = CampaignTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        campaign = campaign_transition(
+            campaign=campaign, actor=request.user, status=serializer.validated_data["status"]
+        )
+        return Response(self._fresh(campaign))
+
+    @extend_schema(responses=ScheduleSerializer)
+    @action(detail=True, methods=["get"])
+    def schedule(self, request: Request, pk: str | None = None) -> Response:
+        """Critical path method over the campaign's tasks: earliest/latest dates, float, critical path and the
+        projected end if late tasks keep slipping."""
+        campaign = self.get_object()
+        try:
+            schedule = campaign_schedule(campaign=campaign)
+        except CycleError:  # the services refuse cycles; this guards data written around them
+            raise Conflict(_("The task dependencies form a cycle, so there is no schedule.")) from None
+        return Response(ScheduleSerializer(schedule).data)
+
+    @extend_schema(request=CampaignCopySerializer, responses={201: CampaignSerializer})
+    @action(detail=True, methods=["post"])
+    def copy(self, request: Request, pk: str | None = None) -> Response:
+        """A new draft campaign with this one's whole plan, every date shifted to the new start date."""
+        source = self.get_object()
+        serializer = CampaignCopySerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        campaign = campaign_copy(actor=request.user, source=source, **serializer.validated_data)
+        return Response(self._fresh(campaign), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SaveAsPlaybookSerializer, responses={201: PlaybookSerializer})
+    @action(detail=True, methods=["post"], url_path="save-as-playbook")
+    def save_as_playbook(self, request: Request, pk: str | None = None) -> Response:
+        """Save this campaign's plan as a playbook any team can start from."""
+        campaign = self.get_object()
+        serializer = SaveAsPlaybookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        playbook = playbook_save_from_campaign(actor=request.user, campaign=campaign, **serializer.validated_data)
+        return Response(PlaybookSerializer(playbook).data, status=status.HTTP_201_CREATED)
+
+
+# --- Parts of a campaign -------------------------------------------------------------------
+
+
+class CampaignPartViewSet(PolicyViewSetMixin, viewsets.ModelViewSet):
+    """Rows of a campaign's plan. Reading needs any standing in the campaign's team (or an org-wide reader
+    role); writing needs lead, deputy or member. ``?campaign=`` narrows the list to one campaign."""
+
+    policy = campaign_part_policy
+    write_access = Access.WRITE
+    queryset: QuerySet
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset.none()
+        qs = super().get_queryset()
+        if self.action == "list":
+            filters = query_filters(CampaignPartFilterSerializer, self.request)
+            if "campaign" in filters:
+                qs = qs.filter(campaign_id=filters["campaign"])
+        return qs
+
+    @extend_schema(parameters=[CampaignPartFilterSerializer])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def writable_campaign(self, campaign: Campaign) -> Campaign:
+        """The campaign a new row goes into: the serializer only offers visible ones, so this is 403 or fine."""
+        campaign_policy.require(self.request.user, campaign, Access.WRITE)
+        return campaign
+
+    def perform_destroy(self, instance: Model) -> None:
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except (ProtectedError, RestrictedError):
+            raise Conflict(_("Other records still refer to this, so it cannot be deleted.")) from None
+
+
+class PhaseViewSet(CampaignPartViewSet):
+    """Phases with their health light (green on plan, yellow needs attention, red urgent intervention)."""
+
+    serializer_class = PhaseSerializer
+    queryset = Phase.objects.select_related("campaign")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["health"] = getattr(self, "_health", {})
+        return context
+
+    @extend_schema(parameters=[CampaignPartFilterSerializer])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        phases = list(page if page is not None else queryset)
+        # Health for the whole page at once: a constant number of queries, whatever the page size.
+        self._health = phase_health_map(
+            phases=phases, today_by_campaign={p.campaign_id: campaign_today(p.campaign) for p in phases}
+        )
+        data = self.get_serializer(phases, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    def perform_create(self, serializer: PhaseSerializer) -> None:
+        data = dict(serializer.validated_data)
+        campaign = self.writable_campaign(data.pop("campaign"))
+        serializer.instance = phase_save(campaign=campaign, actor=self.request.user, **data)
+
+    def perform_update(self, serializer: PhaseSerializer) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("campaign", None)
+        phase = serializer.instance
+        serializer.instance = phase_save(campaign=phase.campaign, actor=self.request.user, phase=phase, **data)
+
+
+class MilestoneViewSet(CampaignPartViewSet):
+    """Key checkpoints (關鍵節點) of a phase, with their deliverables; the campaign follows from the phase."""
+
+    serializer_class = MilestoneSerializer
+    queryset = Milestone.objects.all()
+
+    def perform_create(self, serializer: MilestoneSerializer) -> None:
+        data = dict(serializer.validated_data)
+        campaign = self.writable_campaign(data["phase"].campaign)
+        serializer.instance = milestone_save(campaign=campaign, actor=self.request.user, **data)
+
+    def perform_update(self, serializer: MilestoneSerializer) -> None:
+        milestone = serializer.instance
+        serializer.instance = milestone_save(
+            campaign=milestone.campaign, actor=self.request.user, milestone=milestone, **serializer.validated_data
+        )
+
+
+class TaskViewSet(CampaignPartViewSet):
+    """Tasks with finish-to-start dependencies (``depends_on``); a write that would make a cycle is refused
+    with the cycle named."""
+
+    serializer_class = TaskSerializer
+    queryset = Task.objects.prefetch_related("depends_on")
+
+    def perform_create(self, serializer: TaskSerializer) -> None:
+        data = dict(serializer.validated_data)
+        campaign = self.writable_campaign(data.pop("campaign"))
+        depends_on = data.pop("depends_on", None)
+        serializer.instance = task_save(campaign=campaign, actor=self.request.user, depends_on=depends_on, **data)
+
+    def perform_update(self, serializer: TaskSerializer) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("campaign", None)
+        depends_on = data.pop("depends_on", None)
+        task = serializer.instance
+        serializer.instance = task_save(
+            campaign=task.campaign, actor=self.request.user, task=task, depends_on=depends_on, **data
+        )
+
+    def perform_destroy(self, instance: Task) -> None:
+        task_delete(task=instance, actor=self.request.user)
+
+
+class KpiViewSet(CampaignPartViewSet):
+    """KPIs with their latest actual against the forecast; ``readings/`` lists and records dated values."""
+
+    serializer_class = KpiSerializer
+    queryset = Kpi.objects.prefetch_related(Prefetch("readings", queryset=KpiReading.objects.order_by("date")))
+
+    def perform_create(self, serializer: KpiSerializer) -> None:
+        self.writable_campaign(serializer.validated_data["campaign"])
+        save_unique(serializer, "name", _("This campaign has a KPI of this name already."))
+
+    def perform_update(self, serializer: KpiSerializer) -> None:
+        save_unique(serializer, "name", _("This campaign has a KPI of this name already."))
+
+    @extend_schema(methods=["GET"], responses=KpiReadingSerializer(many=True))
+    @extend_schema(methods=["POST"], request=KpiReadingSerializer, responses={201: KpiReadingSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def readings(self, request: Request, pk: str | None = None) -> Response:
+        """The KPI's dated readings, oldest first. POST records one; a second POST for a date updates it."""
+        kpi = self.get_object()
+        if request.method == "POST":
+            serializer = KpiReadingSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            reading = kpi_record_reading(kpi=kpi, actor=request.user, **serializer.validated_data)
+            return Response(KpiReadingSerializer(reading).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(kpi.readings.order_by("date"))
+        return self.get_paginated_response(KpiReadingSerializer(page, many=True).data)
+
+
+class ChannelViewSet(CampaignPartViewSet):
+    """Reach channels (APP push, SMS, social, stores, partners, …) with their reach and conversion targets."""
+
+    serializer_class = ChannelSerializer
+    queryset = Channel.objects.all()
+
+    def perform_create(self, serializer: ChannelSerializer) -> None:
+        self.writable_campaign(serializer.validated_data["campaign"])
+        save_unique(serializer, "name", _("This campaign has a channel of this name already."))
+
+    def perform_update(self, serializer: ChannelSerializer) -> None:
+        save_unique(serializer, "name", _("This campaign has a channel of this name already."))
+
+
+def save_unique(serializer: serializers.ModelSerializer, field: str, message: str) -> None:
+    """Save a row whose name is unique per campaign; the database decides, so two racing writes cannot both
+    win, and the loser gets a field error rather than a 500."""
+    try:
+        with transaction.atomic():
+            serializer.save()
+    except IntegrityError:
+        raise ApplicationError(errors={field: message}) from None
