@@ -55,7 +55,7 @@ class TeamMemberSerializer(serializers.ModelSerializer):
     user = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True),
         error_messages={
-            "does_not_exist": _("No active user has id %(pk_value)s."),
+            "does_not_exist": _("No active user has id {pk_value}."),
             "incorrect_type": _("Give the user's id as an integer."),
         },
     )

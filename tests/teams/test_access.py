@@ -145,3 +145,8 @@ def test_api_executive_reads_but_cannot_manage(api, cast):
 def test_departments_are_readable_by_any_staff_member(api, cast):
     body = api(cast.outsider).get("/api/v1/departments/").json()
     assert set(body["results"][0]) >= {"id", "code", "name"}
+
+
+def test_unknown_user_id_message_names_the_id(api, cast):
+    response = api(cast.lead).post(f"/api/v1/teams/{cast.team.pk}/members/", {"user": 999999, "role": "member"}, format="json")
+    assert response.json() == {"user": ["No active user has id 999999."]}
