@@ -321,3 +321,8 @@ LOGGING = {
 # Risk early warnings (SPEC 5): blue this many days before the expected date, yellow this many.
 RISK_ALERT_BLUE_DAYS = env.int("RISK_ALERT_BLUE_DAYS", default=7, minimum=1)
 RISK_ALERT_YELLOW_DAYS = env.int("RISK_ALERT_YELLOW_DAYS", default=3, minimum=1)
+
+# Member imports (SPEC 6): rows per committed batch, how long a run's lease lasts without a heartbeat, upload limit.
+MEMBER_IMPORT_BATCH_ROWS = env.int("MEMBER_IMPORT_BATCH_ROWS", default=5000, minimum=1)
+MEMBER_IMPORT_LEASE_SECONDS = env.int("MEMBER_IMPORT_LEASE_SECONDS", default=120, minimum=1)
+MEMBER_IMPORT_MAX_BYTES = env.int("MEMBER_IMPORT_MAX_BYTES", default=300 * 1024 * 1024, minimum=1024)

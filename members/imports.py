@@ -1,0 +1,481 @@
+"""Member imports (SPEC 6): CSV (UTF-8 with or without BOM, GBK) and XLSX, upsert by external id, bad rows
+reported by number while good rows are kept, 1,000,000 rows streamed in batches.
+
+Durability: the uploaded file is stored in the database in chunks (any worker can read it; nothing on a
+local disk). Each batch's members, tier changes, row errors, counters and ``checkpoint`` are committed in
+one transaction under a lock on the job row; a run holds a lease that it renews per batch. A worker that
+dies loses only its uncommitted batch: when the lease lapses the watchdog (or the broker's redelivery)
+starts the job again and it resumes after the checkpoint — no row lost, none counted twice.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.models import Campaign, Channel
+from campaigns.permissions import campaign_policy
+from core.bulk import copy_rows
+from core.errors import ApplicationError, NotAllowed
+
+from .models import AgeBand, ImportChunk, ImportJob, ImportRowError, ImportStatus, Member, TierChange, TierChangeCause
+from .privacy import can_import
+from .tiers import rule_set_in_effect, thresholds_of, tier_for
+
+logger = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1024 * 1024
+BATCH_ROWS = 5000
+COLUMNS = ("external_id", "name", "phone", "annual_fee", "age_band", "consent", "source_campaign", "source_channel")
+REQUIRED_COLUMNS = ("external_id", "name")
+TRUE = {"1", "true", "yes", "y", "是", "同意", "t"}
+FALSE = {"", "0", "false", "no", "n", "否", "不同意", "f"}
+PHONE = re.compile(r"^\+?\d{5,20}$")
+
+
+def max_upload_bytes() -> int:
+    return getattr(settings, "MEMBER_IMPORT_MAX_BYTES", 300 * 1024 * 1024)
+
+
+def lease_seconds() -> int:
+    return getattr(settings, "MEMBER_IMPORT_LEASE_SECONDS", 120)
+
+
+# --- Upload --------------------------------------------------------------------------------
+
+
+def import_job_create(*, actor: Any, upload: Any, filename: str | None = None, enqueue: bool = True) -> ImportJob:
+    """Store an uploaded file in the database and queue its import (unless the caller runs it itself).
+    Lead/deputy of any team, or admin."""
+    if not can_import(actor):
+        raise NotAllowed(_("Only a team lead or deputy can import members."))
+    name = filename or getattr(upload, "name", "") or "upload"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ("csv", "xlsx"):
+        raise ApplicationError(errors={"file": _("Upload a .csv or .xlsx file.")})
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_upload_bytes():
+        raise ApplicationError(
+            errors={"file": _("The file is larger than the %(mb)d MB limit.") % {"mb": max_upload_bytes() // 2**20}}
+        )
+    with transaction.atomic():
+        job = ImportJob.objects.create(uploaded_by=actor, filename=name[:255], file_format=extension)
+        total, seq, buffer = 0, 0, bytearray()
+        pieces = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(CHUNK_BYTES), b"")
+        for piece in pieces:
+            buffer += piece
+            total += len(piece)
+            if total > max_upload_bytes():
+                raise ApplicationError(
+                    errors={
+                        "file": _("The file is larger than the %(mb)d MB limit.") % {"mb": max_upload_bytes() // 2**20}
+                    }
+                )
+            while len(buffer) >= CHUNK_BYTES:
+                ImportChunk.objects.create(job=job, seq=seq, data=bytes(buffer[:CHUNK_BYTES]))
+                del buffer[:CHUNK_BYTES]
+                seq += 1
+        if buffer:
+            ImportChunk.objects.create(job=job, seq=seq, data=bytes(buffer))
+        if total == 0:
+            raise ApplicationError(errors={"file": _("The file is empty.")})
+        job.size = total
+        job.save(update_fields=["size"])
+        if enqueue:
+            transaction.on_commit(lambda: enqueue_import(job.pk))
+    return job
+
+
+def enqueue_import(job_id: int) -> None:
+    from .tasks import run_import
+
+    try:
+        run_import.delay(job_id)
+    except Exception:  # broker down: the watchdog starts pending jobs once it is back
+        logger.warning("Broker unreachable; import %s waits for the watchdog.", job_id, exc_info=True)
+
+
+# --- Reading the stored file -------------------------------------------------------------------
+
+
+def _chunks(job: ImportJob) -> Iterator[bytes]:
+    for (data,) in ImportChunk.objects.filter(job=job).order_by("seq").values_list("data").iterator(chunk_size=4):
+        yield bytes(data)
+
+
+class _ChunkReader(io.RawIOBase):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._buffer = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(target), len(self._buffer))
+        target[:n], self._buffer = self._buffer[:n], self._buffer[n:]
+        return n
+
+
+def _rows(job: ImportJob) -> tuple[list[str], Iterator[list[Any]]]:
+    """The header and an iterator over data rows, streamed from the stored chunks."""
+    if job.file_format == "xlsx":
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(io.BytesIO(b"".join(_chunks(job))), read_only=True, data_only=True)
+        rows = workbook.active.iter_rows(values_only=True)
+        header = [str(c or "") for c in next(rows, [])]
+        return header, (["" if c is None else c for c in row] for row in rows)
+    text = io.TextIOWrapper(
+        io.BufferedReader(_ChunkReader(_chunks(job)), buffer_size=CHUNK_BYTES), encoding=job.encoding, newline=""
+    )
+    reader = csv.reader(text)
+    return next(reader, []), reader
+
+
+def _scan(job: ImportJob) -> tuple[int, str]:
+    """One pass over a CSV: the row count for the progress bar, and its encoding — UTF-8 (with or without a
+    BOM) if the whole file decodes as UTF-8, else GB18030 (a superset of GBK)."""
+    lines, decoder, encoding, first = 0, codecs.getincrementaldecoder("utf-8")(), "utf-8", True
+    for chunk in _chunks(job):
+        if first and chunk.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        first = False
+        lines += chunk.count(b"\n")
+        if decoder is not None:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                decoder, encoding = None, "gb18030"
+    return max(lines - 1, 0), encoding
+
+
+# --- Validation --------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    campaigns: dict[str, int]
+    channels: dict[tuple[int, str], int]
+    thresholds: list
+    today: dt.date
+
+
+def _context(job: ImportJob) -> Context:
+    visible = campaign_policy.visible(job.uploaded_by, Campaign.objects.all())
+    campaigns = {code.lower(): pk for pk, code in visible.values_list("pk", "code")}
+    channels = {
+        (cid, name.lower()): pk
+        for pk, cid, name in Channel.objects.filter(campaign__in=visible).values_list("pk", "campaign_id", "name")
+    }
+    return Context(campaigns, channels, thresholds_of(rule_set_in_effect()), timezone.localdate())
+
+
+def _clean_fee(raw: str) -> Decimal:
+    value = raw.replace(",", "").replace("¥", "").replace("￥", "").strip() or "0"
+    fee = Decimal(value)
+    if not fee.is_finite() or fee < 0 or fee != fee.quantize(Decimal("0.01")) or fee >= Decimal("100000000"):
+        raise InvalidOperation
+    return fee
+
+
+def _clean(values: dict[str, str], ctx: Context) -> tuple[tuple | None, str | None]:
+    """A validated row as a tuple for the member table, or the reason it is refused."""
+    external_id = values.get("external_id", "").strip()
+    if not external_id:
+        return None, _("external_id is missing")
+    if len(external_id) > 64:
+        return None, _("external_id is longer than 64 characters")
+    name = values.get("name", "").strip()
+    if not name:
+        return None, _("name is missing")
+    if len(name) > 100:
+        return None, _("name is longer than 100 characters")
+    phone = re.sub(r"[\s\-()]", "", values.get("phone", ""))
+    if phone and not PHONE.match(phone):
+        return None, _("phone %(phone)s is not a phone number") % {"phone": values.get("phone", "")[:20]}
+    try:
+        fee = _clean_fee(values.get("annual_fee", ""))
+    except (InvalidOperation, ValueError):
+        return None, _("annual_fee %(fee)s is not an amount in CNY (e.g. 199.99)") % {
+            "fee": values.get("annual_fee", "")[:20]
+        }
+    band = values.get("age_band", "").strip().replace("–", "-").replace("—", "-")
+    if band and band not in AgeBand.values:
+        return None, _("age_band %(band)s is not one of 18-24, 25-34, 35+") % {"band": band[:10]}
+    consent_raw = values.get("consent", "").strip().lower()
+    if consent_raw in TRUE:
+        consent = True
+    elif consent_raw in FALSE:
+        consent = False
+    else:
+        return None, _("consent %(value)s is not yes/no") % {"value": consent_raw[:10]}
+    campaign_id = channel_id = None
+    code = values.get("source_campaign", "").strip()
+    if code:
+        campaign_id = ctx.campaigns.get(code.lower())
+        if campaign_id is None:
+            return None, _("source_campaign %(code)s is not a campaign you can see") % {"code": code[:40]}
+    channel = values.get("source_channel", "").strip()
+    if channel:
+        if campaign_id is None:
+            return None, _("source_channel needs a source_campaign")
+        channel_id = ctx.channels.get((campaign_id, channel.lower()))
+        if channel_id is None:
+            return None, _("source_channel %(name)s is not a channel of %(code)s") % {
+                "name": channel[:60],
+                "code": code[:40],
+            }
+    tier = tier_for(fee, ctx.thresholds)
+    return (
+        external_id,
+        name,
+        phone,
+        band,
+        fee,
+        tier,
+        consent,
+        ctx.today if consent else None,
+        campaign_id,
+        channel_id,
+    ), None
+
+
+# --- Running -----------------------------------------------------------------------------------
+
+
+def _claim(job_id: int) -> ImportJob | None:
+    """Take the job's lease if nobody holds a live one; returns None when it is done or taken."""
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        pk=job_id,
+        status__in=[ImportStatus.PENDING, ImportStatus.RUNNING],
+    ).update(lease_until=now + dt.timedelta(seconds=lease_seconds()), status=ImportStatus.RUNNING, attempts=F("attempts") + 1,
+             heartbeat_at=now)  # fmt: skip
+    if not claimed:
+        return None
+    job = ImportJob.objects.get(pk=job_id)
+    if job.started_at is None:
+        job.started_at = now
+        job.save(update_fields=["started_at"])
+    return job
+
+
+class LeaseLost(Exception):
+    """Another run advanced the job; this one stops without writing."""
+
+
+def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | None:
+    batch_rows = batch_rows or getattr(settings, "MEMBER_IMPORT_BATCH_ROWS", BATCH_ROWS)
+    job = _claim(job_id)
+    if job is None:
+        return None
+    try:
+        if job.file_format == "csv" and not job.encoding:
+            total, encoding = _scan(job)
+            ImportJob.objects.filter(pk=job.pk).update(total_rows=total, encoding=encoding)
+            job.refresh_from_db()
+        header, rows = _rows(job)
+        columns = [str(h).strip().lower().lstrip("\ufeff") for h in header]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            _fail(job, _("The file has no column %(columns)s. Expected columns: %(expected)s.")
+                  % {"columns": ", ".join(missing), "expected": ", ".join(COLUMNS)})  # fmt: skip
+            job.refresh_from_db()
+            return job
+        index = {c: columns.index(c) for c in COLUMNS if c in columns}
+        ctx = _context(job)
+        checkpoint = job.checkpoint
+        good: list[tuple] = []
+        bad: list[tuple[int, str]] = []
+        number = 0
+        for number, row in enumerate(rows, start=1):
+            if number <= checkpoint:
+                continue
+            if not any(str(cell).strip() for cell in row):
+                bad.append((number, _("the row is empty")))
+            else:
+                values = {
+                    c: str(row[i]).strip() if i < len(row) and row[i] is not None else "" for c, i in index.items()
+                }
+                if job.file_format == "xlsx" and values.get("annual_fee"):
+                    values["annual_fee"] = _xlsx_number(row[index["annual_fee"]])
+                record, error = _clean(values, ctx)
+                if error:
+                    bad.append((number, error))
+                else:
+                    good.append(record)
+            if number - checkpoint >= batch_rows:
+                _commit_batch(job, good, bad, previous=checkpoint, upto=number)
+                checkpoint, good, bad = number, [], []
+        _commit_batch(job, good, bad, previous=checkpoint, upto=max(number, checkpoint), final=True)
+    except LeaseLost:
+        return None
+    except UnicodeDecodeError:
+        _fail(job, _("The file's text is neither UTF-8 nor GBK. Save it as CSV UTF-8 and upload again."))
+    except Exception as exc:  # the job must end as failed with a reason, not hang in "running"
+        logger.exception("Import %s failed", job.pk)
+        _fail(job, _("The import stopped: %(error)s") % {"error": exc.__class__.__name__})
+    job.refresh_from_db()
+    return job
+
+
+def _xlsx_number(value: Any) -> str:
+    if isinstance(value, float):
+        return (
+            f"{Decimal(str(value)):.2f}"
+            if Decimal(str(value)) == Decimal(str(value)).quantize(Decimal("0.01"))
+            else str(value)
+        )
+    return str(value)
+
+
+def _fail(job: ImportJob, message: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now(), lease_until=None
+    )
+
+
+def _commit_batch(
+    job: ImportJob, good: list[tuple], bad: list[tuple[int, str]], *, previous: int, upto: int, final: bool = False
+) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.checkpoint != previous or locked.status != ImportStatus.RUNNING:
+            raise LeaseLost
+        # The last occurrence of an external id in a batch wins.
+        latest = {record[0]: record for record in good}
+        created, updated = _upsert(job, list(latest.values()), now)
+        if bad:
+            copy_rows(ImportRowError, ["job_id", "row", "message"], [(job.pk, n, m[:500]) for n, m in bad])
+        changes = {
+            "checkpoint": upto,
+            "processed": F("processed") + (upto - previous),
+            "created": F("created") + created,
+            "updated": F("updated") + updated,
+            "error_count": F("error_count") + len(bad),
+            "heartbeat_at": now,
+            "lease_until": now + dt.timedelta(seconds=lease_seconds()),
+        }
+        if final:
+            changes.update(status=ImportStatus.DONE, finished_at=now, total_rows=upto, lease_until=None)
+        ImportJob.objects.filter(pk=job.pk).update(**changes)
+
+
+def _upsert(job: ImportJob, records: list[tuple], now: dt.datetime) -> tuple[int, int]:
+    if not records:
+        return 0, 0
+    if connection.vendor == "postgresql":
+        return _upsert_postgres(job, records, now)
+    return _upsert_generic(job, records, now)
+
+
+STAGE_COLUMNS = ("external_id", "name", "phone", "age_band", "annual_fee", "tier", "consent", "consent_at",
+                 "source_campaign_id", "source_channel_id")  # fmt: skip
+
+
+def _upsert_postgres(job: ImportJob, records: list[tuple], now: dt.datetime) -> tuple[int, int]:
+    """COPY into a temporary table, record tier changes, then one INSERT … ON CONFLICT DO UPDATE."""
+    member, change = Member._meta.db_table, TierChange._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS member_import_stage (external_id varchar(64), name varchar(100), "
+            "phone varchar(20), age_band varchar(5), annual_fee numeric(10,2), tier varchar(10), consent boolean, "
+            "consent_at date, source_campaign_id bigint, source_channel_id bigint) ON COMMIT DELETE ROWS"
+        )
+        # Also emptied here: a caller's surrounding transaction would otherwise carry rows into the next batch.
+        cursor.execute("TRUNCATE member_import_stage")
+        with cursor.cursor.copy(f"COPY member_import_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row(record)
+        cursor.execute(
+            f"INSERT INTO {change} (member_id, from_tier, to_tier, cause, changed_at, import_job_id) "  # noqa: S608
+            f"SELECT m.id, m.tier, s.tier, %s, %s, %s FROM member_import_stage s JOIN {member} m "
+            f"ON m.external_id = s.external_id WHERE m.tier <> s.tier",
+            [TierChangeCause.IMPORT, now, job.pk],
+        )
+        cursor.execute(
+            f"WITH up AS (INSERT INTO {member} (external_id, name, phone, age_band, annual_fee, tier, consent, "  # noqa: S608
+            f"consent_at, source_campaign_id, source_channel_id, tags, joined_at, created_at, updated_at) "
+            f"SELECT external_id, name, phone, age_band, annual_fee, tier, consent, consent_at, source_campaign_id, "
+            f"source_channel_id, '[]'::jsonb, %s, %s, %s FROM member_import_stage "
+            f"ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone, "
+            f"age_band = EXCLUDED.age_band, annual_fee = EXCLUDED.annual_fee, tier = EXCLUDED.tier, "
+            f"consent = EXCLUDED.consent, consent_at = CASE WHEN NOT EXCLUDED.consent THEN NULL "
+            f"WHEN {member}.consent THEN {member}.consent_at ELSE EXCLUDED.consent_at END, "
+            f"source_campaign_id = COALESCE(EXCLUDED.source_campaign_id, {member}.source_campaign_id), "
+            f"source_channel_id = COALESCE(EXCLUDED.source_channel_id, {member}.source_channel_id), "
+            f"updated_at = EXCLUDED.updated_at RETURNING (xmax = 0) AS inserted) "
+            f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
+            [now.date(), now, now],
+        )
+        created, updated = cursor.fetchone()
+    return created, updated
+
+
+def _upsert_generic(job: ImportJob, records: list[tuple], now: dt.datetime) -> tuple[int, int]:
+    """The same effects with Django bulk operations (SQLite, small files)."""
+    existing = {m.external_id: m for m in Member.objects.filter(external_id__in=[r[0] for r in records])}
+    new, changed, tier_changes = [], [], []
+    for ext, name, phone, band, fee, tier, consent, consent_at, campaign_id, channel_id in records:
+        member = existing.get(ext)
+        if member is None:
+            new.append(Member(external_id=ext, name=name, phone=phone, age_band=band, annual_fee=fee, tier=tier,
+                              consent=consent, consent_at=consent_at, source_campaign_id=campaign_id,
+                              source_channel_id=channel_id, joined_at=now.date()))  # fmt: skip
+            continue
+        if member.tier != tier:
+            tier_changes.append(TierChange(member=member, from_tier=member.tier, to_tier=tier, cause=TierChangeCause.IMPORT,
+                                           changed_at=now, import_job=job))  # fmt: skip
+        member.consent_at = None if not consent else (member.consent_at if member.consent else consent_at)
+        member.name, member.phone, member.age_band, member.annual_fee, member.tier, member.consent = (
+            name,
+            phone,
+            band,
+            fee,
+            tier,
+            consent,
+        )
+        member.source_campaign_id = campaign_id or member.source_campaign_id
+        member.source_channel_id = channel_id or member.source_channel_id
+        member.updated_at = now
+        changed.append(member)
+    Member.objects.bulk_create(new, batch_size=500)
+    Member.objects.bulk_update(changed, ["name", "phone", "age_band", "annual_fee", "tier", "consent", "consent_at",
+                                         "source_campaign", "source_channel", "updated_at"], batch_size=500)  # fmt: skip
+    TierChange.objects.bulk_create(tier_changes, batch_size=500)
+    return len(new), len(changed)
+
+
+def import_watchdog(*, now: dt.datetime | None = None) -> list[int]:
+    """Restart jobs whose run died (lease lapsed) or was never queued (broker down at upload)."""
+    now = now or timezone.now()
+    stale = list(
+        ImportJob.objects.filter(
+            Q(status=ImportStatus.RUNNING, lease_until__lt=now)
+            | Q(status=ImportStatus.PENDING, created_at__lt=now - dt.timedelta(seconds=30), lease_until__isnull=True)
+        ).values_list("pk", flat=True)
+    )
+    for pk in stale:
+        enqueue_import(pk)
+    return stale

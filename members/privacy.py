@@ -1,0 +1,50 @@
+"""Personal-data masking (SPEC 6, Contract) and who may see members at all (SPEC 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from campaigns.models import Campaign
+from core.permissions import principal_for
+
+from .models import Member
+
+
+def mask_name(name: str) -> str:
+    """Keep the first character, a * for every other: 張三 → 張*, 歐陽娜娜 → 歐***."""
+    return name[:1] + "*" * (len(name) - 1) if name else name
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the first 3 and last 4 digits, a * for each between: 13812345678 → 138****5678.
+    Numbers too short for that keep only their first digit."""
+    if not phone:
+        return phone
+    if len(phone) <= 7:
+        return phone[:1] + "*" * (len(phone) - 1)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def can_view_pii(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("members.view_pii"))
+
+
+def member_list_for(user: Any) -> QuerySet[Member]:
+    """Members the user may see (masked unless :func:`can_view_pii`): org-wide roles see all; team members
+    see the members their campaigns brought in; anyone else nothing."""
+    principal = principal_for(user)
+    if principal.user_id is None:
+        return Member.objects.none()
+    if principal.reads_everything or principal.approver_roles or user.has_perm("members.view_pii"):
+        return Member.objects.all()
+    if not principal.team_roles:
+        return Member.objects.none()
+    return Member.objects.filter(source_campaign__in=Campaign.objects.filter(team_id__in=list(principal.team_roles)))
+
+
+def can_import(user: Any) -> bool:
+    """Lead or deputy of any team, or an admin (SPEC 2)."""
+    principal = principal_for(user)
+    return principal.is_admin or any(role in ("lead", "deputy") for role in principal.team_roles.values())
