@@ -20,8 +20,9 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 
 
 def ensure_database() -> None:
-    import psycopg
     from urllib.parse import urlparse
+
+    import psycopg
 
     parsed = urlparse(URL)
     admin = parsed._replace(path="/postgres").geturl()
@@ -59,7 +60,9 @@ def main() -> None:
 
     def reset(count: int) -> None:
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE risks_alertevent, risks_riskreview, risks_risk, core_notification RESTART IDENTITY CASCADE")
+            cursor.execute(
+                "TRUNCATE risks_alertevent, risks_riskreview, risks_risk, core_notification RESTART IDENTITY CASCADE"
+            )
         Campaign.objects.filter(code__startswith="BENCH-").delete()
         campaigns = Campaign.objects.bulk_create(
             Campaign(code=f"BENCH-{i}", name=f"Bench {i}", team=team, lead=team_lead, start_date=today,
