@@ -16,6 +16,7 @@ from campaigns.api.views import (
     TaskViewSet,
 )
 from core.api.views import NotificationViewSet, TokenView
+from risks.api.views import RiskViewSet
 from teams.api.views import DepartmentViewSet, MeView, TeamMemberViewSet, TeamViewSet
 
 router = DefaultRouter()
@@ -31,6 +32,7 @@ router.register("kpis", KpiViewSet, basename="kpi")
 router.register("channels", ChannelViewSet, basename="channel")
 router.register("budgets", BudgetViewSet, basename="budget")
 router.register("expenses", ExpenseViewSet, basename="expense")
+router.register("risks", RiskViewSet, basename="risk")
 
 team_members = TeamMemberViewSet.as_view({"get": "list", "post": "create"})
 team_member = TeamMemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"})
