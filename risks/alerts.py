@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, CharField, F, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -114,20 +114,30 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
             changes += list(rows)
         if not changes:
             return result
-        by_level: dict[str, list[int]] = defaultdict(list)
+        # Each changed row is written once: rising rows also get a fresh acknowledgement and 24-hour clock.
+        groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
         rising = []
         for row in changes:
             pk, old, new = row[0], row[1], row[2]
-            by_level[new].append(pk)
-            if ALERT_RANK[new] > ALERT_RANK[old]:
+            is_rise = ALERT_RANK[new] > ALERT_RANK[old]
+            groups[(new, is_rise)].append(pk)
+            if is_rise:
                 rising.append(row)
-        for level, ids in by_level.items():
-            Risk.objects.filter(pk__in=ids).update(alert_level=level, alert_changed_at=now)
+        table = Risk._meta.db_table
+        with connection.cursor() as cursor:
+            for (level, is_rise), ids in groups.items():
+                reset = ", acknowledged_at = NULL, acknowledged_by_id = NULL, escalated_at = NULL" if is_rise else ""
+                if connection.vendor == "postgresql":
+                    cursor.execute(
+                        f"UPDATE {table} SET alert_level = %s, alert_changed_at = %s{reset} WHERE id = ANY(%s)",  # noqa: S608
+                        [level, now, ids],
+                    )
+                else:
+                    Risk.objects.filter(pk__in=ids).update(
+                        alert_level=level, alert_changed_at=now,
+                        **({"acknowledged_at": None, "acknowledged_by": None, "escalated_at": None} if is_rise else {}),
+                    )  # fmt: skip
         if rising:
-            # A new, higher level needs a fresh acknowledgement (and a fresh 24-hour clock).
-            Risk.objects.filter(pk__in=[row[0] for row in rising]).update(
-                acknowledged_at=None, acknowledged_by=None, escalated_at=None
-            )
             copy_rows(
                 AlertEvent,
                 ["risk_id", "level", "previous_level", "created_at"],
