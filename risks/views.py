@@ -518,7 +518,7 @@ def risk_exposure(request: HttpRequest, campaign_pk: int) -> HttpResponse:
             "within": _("Share of trials (total within the reserve)") if reserve is not None else _("Share of trials"),
             "beyond": _("Share of trials (total beyond the reserve)"),
             "x": _("Total cost of the risks that occur (CNY)"),
-            "y": _("% of trials"),
+            "y": _("Share of trials (%)"),
         },
     }
     covers = exposure.reserve_covers_p90

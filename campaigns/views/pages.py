@@ -252,9 +252,9 @@ def _kpi_chart(kpis: list[selectors.KpiStatus]) -> dict[str, Any]:
         )
     return {
         "labels": {
-            "actual": _("Latest actual (% of target)"),
+            "actual": _("Latest actual, share of target (%)"),
             "target": _("Target"),
-            "axis": _("% of target"),
+            "axis": _("Share of target (%)"),
             "none": _("no reading yet"),
         },
         "rows": rows,
