@@ -16,6 +16,7 @@ from campaigns.api.views import (
     TaskViewSet,
 )
 from core.api.views import NotificationViewSet, TokenView
+from members.api.views import ImportErrorsView, ImportJobViewSet, MemberViewSet, TierViewSet
 from risks.api.views import RiskViewSet
 from teams.api.views import DepartmentViewSet, MeView, TeamMemberViewSet, TeamViewSet
 
@@ -33,6 +34,10 @@ router.register("channels", ChannelViewSet, basename="channel")
 router.register("budgets", BudgetViewSet, basename="budget")
 router.register("expenses", ExpenseViewSet, basename="expense")
 router.register("risks", RiskViewSet, basename="risk")
+router.register("tiers", TierViewSet, basename="tier")
+# Before "members", so that "members/imports/…" is never read as a member's id.
+router.register("members/imports", ImportJobViewSet, basename="member-import")
+router.register("members", MemberViewSet, basename="member")
 
 team_members = TeamMemberViewSet.as_view({"get": "list", "post": "create"})
 team_member = TeamMemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"})
@@ -40,6 +45,7 @@ team_member = TeamMemberViewSet.as_view({"patch": "partial_update", "delete": "d
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("members/imports/<int:pk>/errors.csv", ImportErrorsView.as_view(), name="member-import-errors"),
     path("teams/<str:team_pk>/members/", team_members, name="team-members"),
     path("teams/<str:team_pk>/members/<str:user>/", team_member, name="team-member"),
     *router.urls,

@@ -31,8 +31,14 @@ def sign_from_queue(page: Page, base: str, budget: Budget, *, submit: bool = Tru
 
 def test_three_way_signoff_through_the_pages(live_server, new_page, screenshot_dir):
     users = seed_organisation()
-    campaign = campaign_create(actor=users["lead"], team=Team.objects.get(code="womens-day-task-force"), code="WD-2027",
-                               name="Women's Day 2027", start_date=dt.date(2027, 2, 10), end_date=dt.date(2027, 3, 15))
+    campaign = campaign_create(
+        actor=users["lead"],
+        team=Team.objects.get(code="womens-day-task-force"),
+        code="WD-2027",
+        name="Women's Day 2027",
+        start_date=dt.date(2027, 2, 10),
+        end_date=dt.date(2027, 3, 15),
+    )
     budget = budget_create(actor=users["lead"], campaign=campaign, total="30000000.00", lines=WD_2027_LINES)
     base = live_server.url
 

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Campaign, Task
+from campaigns.services import playbooks_sync_builtin
 from teams.demo import seed_organisation
 from tests.e2e.test_foundation_journey import log_in
 
@@ -20,6 +21,7 @@ def critical_ids(page: Page) -> set[str]:
 
 def test_lead_plans_from_a_playbook_and_the_critical_path_follows(live_server, page: Page, screenshot_dir):
     seed_organisation()
+    playbooks_sync_builtin()  # transactional tests flush the rows the data migration created
     log_in(page, live_server.url, "lead")
     page.goto(f"{live_server.url}/campaigns/new/")
     page.locator("#id_code").fill("MA-2027")

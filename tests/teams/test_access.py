@@ -148,5 +148,7 @@ def test_departments_are_readable_by_any_staff_member(api, cast):
 
 
 def test_unknown_user_id_message_names_the_id(api, cast):
-    response = api(cast.lead).post(f"/api/v1/teams/{cast.team.pk}/members/", {"user": 999999, "role": "member"}, format="json")
+    response = api(cast.lead).post(
+        f"/api/v1/teams/{cast.team.pk}/members/", {"user": 999999, "role": "member"}, format="json"
+    )
     assert response.json() == {"user": ["No active user has id 999999."]}

@@ -6,6 +6,7 @@ from budgets.demo import seed_budgets
 from budgets.models import Budget
 from campaigns.demo import DEMO_CAMPAIGN_CODES, seed_campaigns
 from campaigns.models import Campaign
+from members.demo import seed_members
 from risks.demo import seed_risks
 from risks.models import Risk
 from teams.demo import DEMO_PASSWORD, PERSONAS, seed_organisation
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         seed_campaigns(users)
         seed_budgets(users)
         seed_risks(users)
+        members = seed_members(users)
         campaigns = Campaign.objects.filter(code__in=DEMO_CAMPAIGN_CODES).select_related("team").order_by("start_date")
         for campaign in campaigns:
             state = "already present" if campaign.code in before else "created"
@@ -35,6 +37,12 @@ class Command(BaseCommand):
         self.stdout.write(
             "Risks by alert level: "
             + ", ".join(f"{lv} {list(levels).count(lv)}" for lv in ("red", "yellow", "blue", "none"))
+        )
+        self.stdout.write(
+            f"Members: {members['members']} ({members['created']} created) — tiers "
+            + ", ".join(f"{code} {n}" for code, n in members["tiers"].items())
+            + f"; near threshold {members['near_threshold']}; conversion {members['conversion'] or 0:.1%}; "
+            f"{members['benefits']} benefits, redemption {members['redemption_rate'] or 0:.1%}"
         )
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(p[0] for p in PERSONAS))

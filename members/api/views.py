@@ -1,0 +1,145 @@
+"""Membership API (SPEC 9): current tiers, members (read-only, masked unless ``members.view_pii``), imports.
+
+Members are written only by imports: ``POST members/import/`` (lead or deputy of any team, or admin) stores
+the file and queues the Celery job, answering 202 with the job; ``GET members/imports/{id}/`` shows its
+progress and first errors, ``errors.csv`` all of them. Visibility is privacy.member_list_for: an outsider
+gets an empty list and 404 on details; someone else's import job is 404 too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import NotAllowed
+from core.permissions import parse_pk
+
+from .. import exports
+from ..analytics import import_job_list_for
+from ..forms import filter_members
+from ..imports import import_job_create
+from ..models import ImportJob, ImportRowError, Member, Tier
+from ..privacy import can_import, can_view_pii, member_list_for
+from ..tiers import rule_set_in_effect
+from .serializers import (
+    ERRORS_SHOWN,
+    ImportJobSerializer,
+    ImportUploadSerializer,
+    MemberFilterSerializer,
+    MemberSerializer,
+    TierSerializer,
+)
+
+
+class TierViewSet(viewsets.ReadOnlyModelViewSet):
+    """The tiers of the rule set in effect today, lowest first. Readable by everyone signed in."""
+
+    serializer_class = TierSerializer
+
+    def get_queryset(self) -> QuerySet[Tier]:
+        if getattr(self, "swagger_fake_view", False):
+            return Tier.objects.none()
+        return Tier.objects.filter(rule_set=rule_set_in_effect()).order_by("rank")
+
+
+class MemberViewSet(viewsets.ReadOnlyModelViewSet):
+    """Members the requester may see, newest first. ``name`` and ``phone`` are masked unless the requester
+    holds ``members.view_pii``; ``search`` matches names and phones only for those who may see them."""
+
+    serializer_class = MemberSerializer
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Member]:
+        if getattr(self, "swagger_fake_view", False):
+            return Member.objects.none()
+        members = member_list_for(self.request.user)
+        if self.action == "list":
+            data = {key: value for key, value in self.request.query_params.items() if value.strip()}
+            serializer = MemberFilterSerializer(data=data)
+            serializer.is_valid(raise_exception=True)
+            filters = dict(serializer.validated_data)
+            if "search" in filters:
+                filters["q"] = filters.pop("search")
+            members = filter_members(members, filters, pii=can_view_pii(self.request.user))
+        return members
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["pii"] = can_view_pii(self.request.user)
+        return context
+
+    @extend_schema(parameters=[MemberFilterSerializer])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={
+            202: ImportJobSerializer,
+            400: OpenApiResponse(description="No file, an empty file, or not .csv / .xlsx."),
+            403: OpenApiResponse(description="Only a team lead or deputy (or an admin) imports members."),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    def import_file(self, request: Request) -> Response:
+        """Upload a CSV or XLSX of members (columns: external_id, name, phone, annual_fee, age_band, consent,
+        source_campaign, source_channel). The import runs as a background job; poll ``members/imports/{id}/``."""
+        if not can_import(request.user):
+            raise NotAllowed(_("Only a team lead or deputy can import members."))
+        serializer = ImportUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = import_job_create(actor=request.user, upload=serializer.validated_data["file"])
+        job = import_jobs_with_errors(import_job_list_for(user=request.user)).get(pk=job.pk)
+        return Response(ImportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+def import_jobs_with_errors(jobs: QuerySet[ImportJob]) -> QuerySet[ImportJob]:
+    """Each job with its first 1,000 errors, fetched for the whole page in one query."""
+    first = ImportRowError.objects.order_by("row", "id")[:ERRORS_SHOWN]
+    return jobs.prefetch_related(Prefetch("row_errors", queryset=first, to_attr="first_errors"))
+
+
+class ImportJobViewSet(viewsets.ReadOnlyModelViewSet):
+    """The requester's member imports, newest first (an admin sees everybody's), with progress and errors."""
+
+    serializer_class = ImportJobSerializer
+
+    def get_queryset(self) -> QuerySet[ImportJob]:
+        if getattr(self, "swagger_fake_view", False):
+            return ImportJob.objects.none()
+        return import_jobs_with_errors(import_job_list_for(user=self.request.user))
+
+
+class ImportErrorsView(APIView):
+    """The full error report of one of the requester's imports: ``row`` (1 = first data row) and ``message``."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The answer is CSV whatever the Accept header says (errors are JSON); never 406.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="v1_members_imports_errors_csv",
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV with the columns row, message."),
+            404: OpenApiResponse(description="No such import of yours."),
+        },
+    )
+    def get(self, request: Request, pk: int) -> StreamingHttpResponse:
+        job = import_job_list_for(user=request.user).filter(pk=parse_pk(pk)).first()
+        if job is None:
+            raise Http404(_("Not found."))
+        response = StreamingHttpResponse(exports.import_errors_csv(job), content_type=exports.CONTENT_TYPES["csv"])
+        response["Content-Disposition"] = content_disposition_header(True, f"import-{job.pk}-errors.csv")
+        return response
