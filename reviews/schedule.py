@@ -1,0 +1,73 @@
+"""Meeting occurrences (SPEC 7): every ``interval_weeks`` weeks on the series' weekday from ``starts_on``,
+at least four weeks ahead, on the Chinese working calendar (statutory holidays and make-up working days;
+weekends only for years the calendar does not know). A day off is skipped or moved to the next working
+day, as the series says. Idempotent: one meeting per (series, nominal date)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.calendar import is_working_day, next_working_day
+
+from .models import HolidayPolicy, Meeting, MeetingStatus, ReviewSeries
+
+HORIZON_WEEKS = 4
+
+
+def nominal_dates(series: ReviewSeries, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The series' own dates in [start, end]."""
+    first = series.starts_on + dt.timedelta(days=(series.weekday - series.starts_on.weekday()) % 7)
+    step = dt.timedelta(weeks=series.interval_weeks)
+    if first < start:
+        skipped = ((start - first).days + step.days - 1) // step.days
+        first += skipped * step
+    dates = []
+    day = first
+    while day <= end:
+        dates.append(day)
+        day += step
+    return dates
+
+
+def occurrence_day(series: ReviewSeries, nominal: dt.date) -> dt.date | None:
+    """When the meeting of ``nominal`` takes place, or None when it is skipped."""
+    if is_working_day(nominal):
+        return nominal
+    if series.holiday_policy == HolidayPolicy.SKIP:
+        return None
+    return next_working_day(nominal)
+
+
+@transaction.atomic
+def series_generate_meetings(series: ReviewSeries, *, today: dt.date | None = None, weeks: int = HORIZON_WEEKS) -> int:
+    """Create the meetings of the coming ``weeks`` (and move scheduled ones whose date or time changed).
+    Returns how many were created."""
+    zone = zoneinfo.ZoneInfo(series.timezone)
+    today = today or timezone.now().astimezone(zone).date()
+    if not series.active:
+        return 0
+    existing = {m.nominal_date: m for m in Meeting.objects.filter(series=series, nominal_date__gte=today)}
+    taken_days = {m.scheduled_at.astimezone(zone).date() for m in existing.values()}
+    created = 0
+    for nominal in nominal_dates(series, today, today + dt.timedelta(weeks=weeks)):
+        day = occurrence_day(series, nominal)
+        meeting = existing.get(nominal)
+        if day is None or (meeting is None and day in taken_days):
+            continue  # skipped for a day off, or moved onto a day that already has this series' meeting
+        when = dt.datetime.combine(day, series.time, tzinfo=zone)
+        if meeting is None:
+            Meeting.objects.create(series=series, nominal_date=nominal, scheduled_at=when)
+            taken_days.add(day)
+            created += 1
+        elif meeting.status == MeetingStatus.SCHEDULED and meeting.scheduled_at != when:
+            meeting.scheduled_at = when
+            meeting.save(update_fields=["scheduled_at"])
+    return created
+
+
+def generate_all(*, today: dt.date | None = None) -> int:
+    return sum(series_generate_meetings(s, today=today) for s in ReviewSeries.objects.filter(active=True))
