@@ -7,40 +7,14 @@ import zoneinfo
 
 import pytest
 
-from campaigns.services import campaign_create
 from core.models import Notification
 from reviews.models import Meeting, ReminderSent, StatusUpdate
 from reviews.reminders import reminders_send
 from reviews.schedule import series_generate_meetings
-from reviews.services import series_save
+from tests.reviews.conftest import make_series
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def campaign(cast):
-    return campaign_create(
-        actor=cast.lead,
-        team=cast.team,
-        code="WD-R",
-        name="Reviews",
-        start_date=dt.date(2025, 9, 1),
-        end_date=dt.date(2025, 12, 31),
-    )
-
-
-def make_series(cast, campaign, **kw):
-    fields = {
-        "kind": "standup",
-        "weekday": 2,
-        "time": dt.time(10, 0),
-        "starts_on": dt.date(2025, 9, 1),
-        "chair": cast.lead,
-        "holiday_policy": "next_workday",
-        **kw,
-    }
-    return series_save(campaign=campaign, actor=cast.lead, participants=[cast.lead, cast.member, cast.viewer], **fields)
 
 
 def days(series):

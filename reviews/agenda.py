@@ -1,0 +1,154 @@
+"""The live agenda (SPEC 7): built when a meeting opens, from the campaign's state at that moment — late tasks
+and tasks due this week, milestones due in 7 days, risks with alerts, budgets awaiting sign-off, KPIs off
+forecast, and open action items carried over from earlier meetings of the series. The chair may then reorder
+the items and add their own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from budgets.models import Budget, BudgetStatus
+from campaigns.models import Milestone, Task, TaskStatus
+from campaigns.selectors import campaign_kpis
+from core.errors import ApplicationError, Conflict, NotAllowed
+from core.models import NotificationVerb
+from core.services.audit import audit_record
+from core.services.notifications import notify
+from risks.models import AlertLevel, Risk, RiskStatus
+from teams.models import User
+
+from .models import ActionItem, Meeting, MeetingStatus
+
+
+def _item(kind: str, title: str, url: str = "", **extra: Any) -> dict[str, Any]:
+    return {"key": f"{kind}-{extra.get('id', uuid.uuid4().hex[:8])}", "kind": kind, "title": title, "url": url, **extra}
+
+
+def agenda_build(meeting: Meeting) -> list[dict[str, Any]]:
+    """The agenda items from live state, in SPEC 7's order (progress, problems, risks)."""
+    series = meeting.series
+    campaign = series.campaign
+    day = meeting.scheduled_at.astimezone(zoneinfo.ZoneInfo(series.timezone)).date()
+    week_end = day + dt.timedelta(days=6 - day.weekday())
+    items: list[dict[str, Any]] = []
+    for task in (
+        Task.objects.filter(campaign=campaign)
+        .exclude(status=TaskStatus.DONE)
+        .filter(due_date__lte=week_end)
+        .select_related("owner")
+    ):
+        kind = "late_task" if task.due_date < day else "task_due"
+        items.append(_item(kind, task.title, f"/campaigns/{campaign.pk}/tasks/{task.pk}/", id=task.pk,
+                           due=task.due_date.isoformat(), owner=str(task.owner) if task.owner else ""))  # fmt: skip
+    for milestone in Milestone.objects.filter(campaign=campaign, done=False, due_date__lte=day + dt.timedelta(days=7)):
+        items.append(_item("milestone", milestone.name, f"/campaigns/{campaign.pk}/plan/", id=milestone.pk,
+                           due=milestone.due_date.isoformat(), deliverable=milestone.deliverable))  # fmt: skip
+    risks = (
+        Risk.objects.filter(campaign=campaign)
+        .exclude(alert_level=AlertLevel.NONE)
+        .exclude(status__in=[RiskStatus.MITIGATED, RiskStatus.CLOSED])
+    )
+    for risk in risks.order_by("-probability", "-impact"):
+        items.append(_item("risk", risk.title, f"/risks/{risk.pk}/", id=risk.pk, level=risk.alert_level))
+    for budget in Budget.objects.filter(campaign=campaign, status=BudgetStatus.IN_REVIEW):
+        items.append(_item("budget", _("Budget version %(v)d awaits sign-off") % {"v": budget.version},
+                           f"/budgets/{budget.pk}/", id=budget.pk))  # fmt: skip
+    for status in campaign_kpis(campaign=campaign):
+        if status.off_forecast:
+            items.append(_item("kpi", status.kpi.name, f"/campaigns/{campaign.pk}/kpis/", id=status.kpi.pk,
+                               actual=str(status.latest_actual), forecast=str(status.forecast)))  # fmt: skip
+    carried = ActionItem.objects.filter(
+        meeting__series=series, done=False, meeting__scheduled_at__lt=meeting.scheduled_at
+    )
+    for action in carried.select_related("owner"):
+        items.append(_item("action_item", action.title, "", id=action.pk, owner=str(action.owner),
+                           due=action.due_date.isoformat() if action.due_date else ""))  # fmt: skip
+    return items
+
+
+@transaction.atomic
+def meeting_open(*, meeting: Meeting, actor: User) -> Meeting:
+    """Build the agenda now (the chair's own items are kept); only the chair or the campaign's lead opens it."""
+    meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
+    _require_chair(meeting, actor)
+    own = [item for item in meeting.agenda if item.get("kind") == "chair"]
+    meeting.agenda = agenda_build(meeting) + own
+    meeting.save(update_fields=["agenda"])
+    return meeting
+
+
+def _require_chair(meeting: Meeting, actor: User) -> None:
+    if actor.pk not in (meeting.series.chair_id, meeting.series.campaign.lead_id):
+        raise NotAllowed(_("Only the chair or the campaign lead runs the meeting."))
+
+
+@transaction.atomic
+def agenda_add_item(*, meeting: Meeting, actor: User, title: str) -> dict[str, Any]:
+    meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
+    _require_chair(meeting, actor)
+    if not title.strip():
+        raise ApplicationError(errors={"title": _("Give the item a title.")})
+    item = _item("chair", title.strip()[:200])
+    meeting.agenda = [*meeting.agenda, item]
+    meeting.save(update_fields=["agenda"])
+    return item
+
+
+@transaction.atomic
+def agenda_reorder(*, meeting: Meeting, actor: User, keys: list[str]) -> Meeting:
+    meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
+    _require_chair(meeting, actor)
+    by_key = {item["key"]: item for item in meeting.agenda}
+    if sorted(keys) != sorted(by_key):
+        raise ApplicationError(errors={"order": _("Give every agenda item exactly once.")})
+    meeting.agenda = [by_key[k] for k in keys]
+    meeting.save(update_fields=["agenda"])
+    return meeting
+
+
+@transaction.atomic
+def action_item_create(
+    *, meeting: Meeting, actor: User, title: str, owner: User, due_date: dt.date | None = None
+) -> ActionItem:
+    """An action item for someone on the campaign's team; they are notified (``action_item_assigned``)."""
+    meeting = Meeting.objects.select_related("series__campaign").get(pk=meeting.pk)
+    _require_chair(meeting, actor)
+    if not title.strip():
+        raise ApplicationError(errors={"title": _("Say what is to be done.")})
+    if not meeting.series.campaign.team.memberships.filter(user=owner).exclude(role="viewer").exists():
+        raise ApplicationError(
+            errors={"owner": _("The owner must be a lead, deputy or member of the campaign's team.")}
+        )
+    action = ActionItem.objects.create(meeting=meeting, title=title.strip()[:200], owner=owner, due_date=due_date)
+    notify(recipients=[owner], verb=NotificationVerb.ACTION_ITEM_ASSIGNED,
+           text=_lazy("Action item from %(meeting)s: %(title)s"), params={"meeting": str(meeting), "title": action.title},
+           url=f"/reviews/meetings/{meeting.pk}/", obj=action)  # fmt: skip
+    return action
+
+
+@transaction.atomic
+def minutes_publish(*, meeting: Meeting, actor: User, minutes: str) -> Meeting:
+    """Publish the minutes (會議紀要) once: the meeting is held and participants and the campaign lead are
+    notified; a second publish is a conflict."""
+    meeting = Meeting.objects.select_for_update().select_related("series__campaign__lead").get(pk=meeting.pk)
+    _require_chair(meeting, actor)
+    if meeting.published_at is not None:
+        raise Conflict(_("These minutes were published already."))
+    if not minutes.strip():
+        raise ApplicationError(errors={"minutes": _("Write the minutes before publishing them.")})
+    meeting.minutes, meeting.published_at, meeting.status = minutes, timezone.now(), MeetingStatus.HELD
+    meeting.save(update_fields=["minutes", "published_at", "status"])
+    audit_record(actor=actor, action="reviews.minutes_published", obj=meeting, after={"chars": len(minutes)})
+    recipients = [*meeting.series.participants.all(), meeting.series.campaign.lead]
+    notify(recipients=recipients, verb=NotificationVerb.MINUTES_PUBLISHED,
+           text=_lazy("Minutes of %(meeting)s are published."), params={"meeting": str(meeting)},
+           url=f"/reviews/meetings/{meeting.pk}/", obj=meeting)  # fmt: skip
+    return meeting
