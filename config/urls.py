@@ -23,6 +23,7 @@ urlpatterns = [
     path("budgets/", include("budgets.urls")),
     path("risks/", include("risks.urls")),
     path("members/", include("members.urls")),
+    path("reviews/", include("reviews.urls")),
     path("accounts/login/", team_views.ConcordLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
