@@ -131,7 +131,10 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "")
 if not CELERY_BROKER_URL:
     # Without a broker every .delay() would fail; say so now rather than later.
     CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+# How long a task taken by a worker that then dies stays invisible before Redis redelivers it (acks_late).
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=1)
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _folder = Path(env.str("CELERY_FILESYSTEM_FOLDER", default=str(BASE_DIR / ".run" / "broker")))
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -175,34 +175,38 @@ def notification_pending_email_ids(
     )
 
 
-def notification_send_emails(*, notification_ids: Iterable[int]) -> int:
-    """Email each notification not emailed yet; returns how many were sent.
+def notification_send_emails(*, notification_ids: Iterable[int], chunk: int = 200) -> int:
+    """Email each notification not emailed yet; returns how many emails were sent.
 
-    Each row is locked and marked in its own transaction, so two workers running
-    the same batch send each email once; a worker that dies between sending and
-    committing may send one email twice (at-least-once), never zero times.
+    Works in chunks: the chunk's unsent rows are locked (``SKIP LOCKED``, so two workers split the work),
+    their emails go out over one connection, and the rows are marked in one UPDATE before commit. A worker
+    that dies between sending and committing may send a chunk twice (at-least-once), never zero times.
     """
+    ids = list(notification_ids)
     sent = 0
-    for pk in notification_ids:
+    for start in range(0, len(ids), chunk):
         with transaction.atomic():
-            notification = (
-                Notification.objects.select_for_update(skip_locked=True)
+            batch = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("recipient")
-                .filter(pk=pk, email_sent_at__isnull=True)
-                .first()
+                .filter(pk__in=ids[start : start + chunk], email_sent_at__isnull=True)
             )
-            if notification is None:
+            if not batch:
                 continue
-            user = notification.recipient
-            if user.email:
+            messages = []
+            for notification in batch:
+                user = notification.recipient
+                if not user.email:
+                    continue
                 with translation.override(user.language or settings.LANGUAGE_CODE):
                     context = {"notification": notification, "user": user, "site_url": settings.SITE_URL}
                     subject = render_to_string("core/email/notification_subject.txt", context).strip()
                     body = render_to_string("core/email/notification_body.txt", context)
-                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-                sent += 1
-            notification.email_sent_at = timezone.now()
-            notification.save(update_fields=["email_sent_at"])
+                messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+            if messages:
+                get_connection().send_messages(messages)
+                sent += len(messages)
+            Notification.objects.filter(pk__in=[n.pk for n in batch]).update(email_sent_at=timezone.now())
     return sent
 
 
