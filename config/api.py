@@ -17,6 +17,7 @@ from campaigns.api.views import (
 )
 from core.api.views import NotificationViewSet, TokenView
 from members.api.views import ImportErrorsView, ImportJobViewSet, MemberViewSet, TierViewSet
+from reviews.api.views import MeetingViewSet, ReviewSeriesViewSet
 from risks.api.views import RiskViewSet
 from teams.api.views import DepartmentViewSet, MeView, TeamMemberViewSet, TeamViewSet
 
@@ -34,6 +35,8 @@ router.register("channels", ChannelViewSet, basename="channel")
 router.register("budgets", BudgetViewSet, basename="budget")
 router.register("expenses", ExpenseViewSet, basename="expense")
 router.register("risks", RiskViewSet, basename="risk")
+router.register("review-series", ReviewSeriesViewSet, basename="review-series")
+router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("tiers", TierViewSet, basename="tier")
 # Before "members", so that "members/imports/…" is never read as a member's id.
 router.register("members/imports", ImportJobViewSet, basename="member-import")

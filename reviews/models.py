@@ -3,6 +3,8 @@ and the log that makes reminders exactly-once."""
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -103,7 +105,8 @@ class Meeting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.series} {self.scheduled_at:%Y-%m-%d %H:%M}"
+        local = self.scheduled_at.astimezone(zoneinfo.ZoneInfo(self.series.timezone))
+        return f"{self.series} {local:%Y-%m-%d %H:%M}"
 
 
 class StatusUpdate(models.Model):

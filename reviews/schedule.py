@@ -48,12 +48,23 @@ def series_generate_meetings(series: ReviewSeries, *, today: dt.date | None = No
     Returns how many were created."""
     zone = zoneinfo.ZoneInfo(series.timezone)
     today = today or timezone.now().astimezone(zone).date()
+    upcoming = Meeting.objects.filter(series=series, status=MeetingStatus.SCHEDULED, scheduled_at__gte=timezone.now())
     if not series.active:
+        # A paused series holds no future meetings (their history stays, as cancelled).
+        upcoming.update(status=MeetingStatus.CANCELLED)
         return 0
-    existing = {m.nominal_date: m for m in Meeting.objects.filter(series=series, nominal_date__gte=today)}
+    wanted = set(nominal_dates(series, today, today + dt.timedelta(weeks=weeks)))
+    # Meetings left behind by a change of weekday, interval or start are cancelled, not silently kept.
+    upcoming.filter(nominal_date__lte=today + dt.timedelta(weeks=weeks)).exclude(nominal_date__in=wanted).update(
+        status=MeetingStatus.CANCELLED
+    )
+    existing = {
+        m.nominal_date: m
+        for m in Meeting.objects.filter(series=series, nominal_date__gte=today).exclude(status=MeetingStatus.CANCELLED)
+    }
     taken_days = {m.scheduled_at.astimezone(zone).date() for m in existing.values()}
     created = 0
-    for nominal in nominal_dates(series, today, today + dt.timedelta(weeks=weeks)):
+    for nominal in sorted(wanted):
         day = occurrence_day(series, nominal)
         meeting = existing.get(nominal)
         if day is None or (meeting is None and day in taken_days):

@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
 from campaigns.permissions import campaign_policy
-from core.errors import ApplicationError, NotAllowed
+from core.errors import ApplicationError, Conflict, NotAllowed
 from core.permissions import Access
 from teams.models import User
 
-from .models import ReviewKind, ReviewSeries
+from .models import Meeting, MeetingStatus, ReviewKind, ReviewSeries, StatusUpdate
 from .schedule import series_generate_meetings
 
 
@@ -38,3 +38,20 @@ def series_save(*, campaign: Campaign, actor: User, participants: list[User], se
     series.participants.set(participants)
     series_generate_meetings(series)
     return series
+
+
+@transaction.atomic
+def status_update_file(
+    *, meeting: Meeting, user: User, done: str = "", next: str = "", blockers: str = ""
+) -> StatusUpdate:  # noqa: A002
+    """A participant (or the chair) files or replaces their own done / next / blockers while the meeting is ahead."""
+    meeting = Meeting.objects.select_for_update().select_related("series").get(pk=meeting.pk)
+    series = meeting.series
+    if user.pk != series.chair_id and not series.participants.filter(pk=user.pk).exists():
+        raise NotAllowed(_("Only the meeting's participants file status updates."))
+    if meeting.status != MeetingStatus.SCHEDULED:
+        raise Conflict(_("This meeting is over; status updates are closed."))
+    update, _created = StatusUpdate.objects.update_or_create(
+        meeting=meeting, user=user, defaults={"done": done, "next": next, "blockers": blockers}
+    )
+    return update

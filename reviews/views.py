@@ -1,6 +1,344 @@
+"""The review pages: the list of series and upcoming meetings, a new series, a meeting's page (agenda, status
+updates, action items, minutes) and the chair's standup mode (one agenda item at a time, action items, publish).
+
+Thin views: a form parses, reviews.services / reviews.agenda decide, a template renders. Access goes through
+reviews.permissions / campaigns.permissions: 404 for outsiders, 403 for read-only people who try to write;
+running the meeting is the chair's (or the campaign lead's), and the service's NotAllowed becomes a 403.
+"""
+
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from campaigns.models import Campaign
+from campaigns.permissions import campaign_policy, get_campaign_for_user
+from campaigns.services import campaign_members
+from core.errors import ApplicationError, Conflict, NotAllowed
+from core.permissions import Access, principal_for
+from teams.models import User
+
+from .agenda import action_item_create, agenda_add_item, meeting_open, minutes_publish
+from .forms import ActionItemForm, AgendaItemForm, MinutesForm, SeriesForm, StatusUpdateForm
+from .models import Meeting, MeetingStatus, ReviewSeries, StatusUpdate
+from .permissions import meeting_policy
+from .services import series_save, status_update_file
+
+UPCOMING_SHOWN = 20
+RECENT_SHOWN = 10
+
+
+# --- Shared pieces ---------------------------------------------------------------------------------
+
+
+def _report_error(form: Any, exc: ApplicationError) -> None:
+    """A service's field errors go next to their field; the rest above the form."""
+    for field, errors in exc.errors.items():
+        form.add_error(field if field in form.fields else None, errors)
+    if not exc.errors:
+        form.add_error(None, str(exc.message))
+
+
+def _redirect(name: str, *args: Any, anchor: str = "", query: str = "") -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse(name, args=args) + (f"?{query}" if query else "") + anchor)
+
+
+def get_meeting_for_user(user: Any, pk: Any, *, need: Access = Access.READ) -> Meeting:
+    """The meeting, seen through its campaign's rule: 404 when invisible, 403 when ``need`` is not met."""
+    queryset = Meeting.objects.select_related("series__campaign__team", "series__campaign__lead", "series__chair")
+    return meeting_policy.get(user, queryset, pk, need=need)
+
+
+def _chairs(meeting: Meeting, user: Any) -> bool:
+    """Whether the user runs this meeting (display only; reviews.agenda enforces the same rule)."""
+    series = meeting.series
+    return meeting.access >= Access.WRITE and user.pk in (series.chair_id, series.campaign.lead_id)
+
+
+def _owners(campaign: Campaign) -> list[User]:
+    """Who may own an action item: the team's leads, deputies and members."""
+    return list(User.objects.filter(campaign_members(campaign)).distinct().order_by("display_name", "username"))
+
+
+# --- List and new series ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def review_list(request: HttpRequest) -> HttpResponse:
+    """Series and upcoming meetings of every campaign the user can see."""
+    campaigns = campaign_policy.visible(request.user, Campaign.objects.all())
+    series = list(
+        ReviewSeries.objects.filter(campaign__in=campaigns)
+        .select_related("campaign", "chair")
+        .order_by("campaign__code", "kind", "id")
+    )
+    meetings = Meeting.objects.filter(series__campaign__in=campaigns).select_related("series__campaign")
+    now = timezone.now()
+    upcoming = list(
+        meetings.filter(scheduled_at__gte=now, status=MeetingStatus.SCHEDULED).order_by("scheduled_at")[:UPCOMING_SHOWN]
+    )
+    recent = list(meetings.filter(published_at__isnull=False).order_by("-scheduled_at")[:RECENT_SHOWN])
+    principal = principal_for(request.user)
+    writable = [
+        c for c in campaigns.order_by("code") if principal.is_admin or principal.team_access(c.team_id) >= Access.WRITE
+    ]
+    return render(
+        request,
+        "reviews/review_list.html",
+        {"series": series, "upcoming": upcoming, "recent": recent, "writable": writable},
+    )
+
+
+@login_required
+def series_create(request: HttpRequest) -> HttpResponse:
+    """A new series in ``?campaign=`` (team members only); its coming meetings exist once it is saved."""
+    if not request.GET.get("campaign"):
+        principal = principal_for(request.user)
+        writable = [
+            c
+            for c in campaign_policy.visible(request.user, Campaign.objects.order_by("code"))
+            if principal.is_admin or principal.team_access(c.team_id) >= Access.WRITE
+        ]
+        return render(request, "reviews/series_start.html", {"campaigns": writable})
+    campaign = get_campaign_for_user(request.user, request.GET["campaign"], need=Access.WRITE)
+    members = list(
+        User.objects.filter(memberships__team_id=campaign.team_id).distinct().order_by("display_name", "username")
+    )
+    form = SeriesForm(
+        request.POST or None,
+        chairs=_owners(campaign),
+        members=members,
+        initial={"chair": campaign.lead_id, "starts_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            series = series_save(
+                campaign=campaign,
+                actor=request.user,
+                participants=form.cleaned_data["participants"],
+                timezone=campaign.time_zone,
+                **form.series_fields(),
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except ApplicationError as exc:
+            _report_error(form, exc)
+        else:
+            messages.success(
+                request, _("Series “%(series)s” created; its meetings are scheduled.") % {"series": series}
+            )
+            return _redirect("reviews:list")
+    return render(
+        request,
+        "reviews/series_form.html",
+        {"form": form, "campaign": campaign},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- One meeting -----------------------------------------------------------------------------------
+
+
+def _meeting_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> dict[str, Any]:
+    series = meeting.series
+    participants = list(series.participants.order_by("display_name", "username"))
+    updates = {u.user_id: u for u in StatusUpdate.objects.filter(meeting=meeting).select_related("user")}
+    is_participant = any(p.pk == request.user.pk for p in participants) or request.user.pk == series.chair_id
+    can_write = meeting.access >= Access.WRITE
+    can_file = can_write and is_participant and meeting.status == MeetingStatus.SCHEDULED
+    chairs = _chairs(meeting, request.user)
+    mine = updates.get(request.user.pk)
+    status_form = forms.get("status_form")
+    if status_form is None and can_file:
+        initial = {"done": mine.done, "next": mine.next, "blockers": mine.blockers} if mine else None
+        status_form = StatusUpdateForm(initial=initial)
+    return {
+        "meeting": meeting,
+        "series": series,
+        "campaign": series.campaign,
+        "zone": series.timezone,
+        "agenda": meeting.agenda,
+        "can_write": can_write,
+        "chairs": chairs,
+        "status_form": status_form,
+        "my_update": mine,
+        "filed": [updates[p.pk] for p in participants if p.pk in updates],
+        "not_filed": [p for p in participants if p.pk not in updates],
+        "participants": participants,
+        "action_items": list(meeting.action_items.select_related("owner")),
+        "is_upcoming": meeting.scheduled_at >= timezone.now(),
+    }
+
+
+@login_required
+@require_GET
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    return render(request, "reviews/meeting_detail.html", _meeting_context(request, meeting))
+
+
+@login_required
+@require_POST
+def meeting_status_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """A participant files (or corrects) their own done / next / blockers before the meeting."""
+    meeting = get_meeting_for_user(request.user, pk, need=Access.WRITE)
+    form = StatusUpdateForm(request.POST)
+    if not form.is_valid():
+        context = _meeting_context(request, meeting, status_form=form)
+        return render(request, "reviews/meeting_detail.html", context, status=400)
+    try:
+        status_update_file(meeting=meeting, user=request.user, **form.cleaned_data)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from None
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+        return _redirect("reviews:meeting", meeting.pk)
+    messages.success(request, _("Your status update is filed."))
+    return _redirect("reviews:meeting", meeting.pk, anchor="#status")
+
+
+@login_required
+@require_POST
+def meeting_open_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chair builds (or refreshes) the agenda from the campaign's live state."""
+    meeting = get_meeting_for_user(request.user, pk, need=Access.WRITE)
+    try:
+        meeting_open(meeting=meeting, actor=request.user)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from None
+    messages.success(request, _("The agenda is up to date."))
+    return _redirect("reviews:meeting", meeting.pk, anchor="#agenda")
+
+
+# --- Standup mode ----------------------------------------------------------------------------------
+
+
+def _run_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> dict[str, Any]:
+    agenda = meeting.agenda
+    try:
+        index = int(request.GET.get("item", 1))
+    except ValueError:
+        index = 1
+    index = min(max(index, 1), max(len(agenda), 1))
+    owners = _owners(meeting.series.campaign)
+    return {
+        "meeting": meeting,
+        "series": meeting.series,
+        "campaign": meeting.series.campaign,
+        "zone": meeting.series.timezone,
+        "agenda": agenda,
+        "index": index,
+        "item": agenda[index - 1] if agenda else None,
+        "previous": index - 1 if index > 1 else None,
+        "next": index + 1 if index < len(agenda) else None,
+        "action_items": list(meeting.action_items.select_related("owner")),
+        "action_form": forms.get("action_form") or ActionItemForm(owners=owners),
+        "agenda_form": forms.get("agenda_form") or AgendaItemForm(),
+        "minutes_form": forms.get("minutes_form") or MinutesForm(initial={"minutes": meeting.minutes}),
+    }
+
+
+def _get_chaired_meeting(request: HttpRequest, pk: int) -> Meeting:
+    meeting = get_meeting_for_user(request.user, pk, need=Access.WRITE)
+    if not _chairs(meeting, request.user):
+        raise PermissionDenied(_("Only the chair or the campaign lead runs the meeting."))
+    return meeting
+
+
+@login_required
+@require_GET
+def meeting_run(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_chaired_meeting(request, pk)
+    return render(request, "reviews/meeting_run.html", _run_context(request, meeting))
+
+
+@login_required
+@require_POST
+def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk, need=Access.WRITE)
+    form = AgendaItemForm(request.POST)
+    if form.is_valid():
+        try:
+            agenda_add_item(meeting=meeting, actor=request.user, title=form.cleaned_data["title"])
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except ApplicationError as exc:
+            _report_error(form, exc)
+        else:
+            messages.success(request, _("Agenda item added."))
+            return _redirect("reviews:run", meeting.pk, query=f"item={len(meeting.agenda) + 1}")
+    meeting = _get_chaired_meeting(request, pk)
+    return render(request, "reviews/meeting_run.html", _run_context(request, meeting, agenda_form=form), status=400)
+
+
+@login_required
+@require_POST
+def action_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk, need=Access.WRITE)
+    form = ActionItemForm(request.POST, owners=_owners(meeting.series.campaign))
+    if form.is_valid():
+        try:
+            action = action_item_create(meeting=meeting, actor=request.user, **form.cleaned_data)
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except ApplicationError as exc:
+            _report_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Action item “%(title)s” assigned to %(owner)s.") % {"title": action.title, "owner": action.owner},
+            )
+            item = request.POST.get("item", "")
+            return _redirect("reviews:run", meeting.pk, query=f"item={item}" if item.isdigit() else "")
+    meeting = _get_chaired_meeting(request, pk)
+    return render(request, "reviews/meeting_run.html", _run_context(request, meeting, action_form=form), status=400)
+
+
+@login_required
+@require_POST
+def minutes_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish once: the meeting is held and everyone is told; a second publish only says so."""
+    meeting = get_meeting_for_user(request.user, pk, need=Access.WRITE)
+    form = MinutesForm(request.POST)
+    if form.is_valid():
+        try:
+            minutes_publish(meeting=meeting, actor=request.user, minutes=form.cleaned_data["minutes"])
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except Conflict as exc:
+            messages.error(request, str(exc.message))
+            return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
+        except ApplicationError as exc:
+            _report_error(form, exc)
+        else:
+            messages.success(request, _("Minutes published and sent to the participants."))
+            return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
+    meeting = _get_chaired_meeting(request, pk)
+    if meeting.published_at is not None:
+        messages.error(request, _("These minutes were published already."))
+        return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
+    return render(request, "reviews/meeting_run.html", _run_context(request, meeting, minutes_form=form), status=400)
+
 
 app_name = "reviews"
-urlpatterns: list = []
+urlpatterns = [
+    path("", review_list, name="list"),
+    path("series/new/", series_create, name="series_create"),
+    path("meetings/<int:pk>/", meeting_detail, name="meeting"),
+    path("meetings/<int:pk>/status/", meeting_status_update, name="status_update"),
+    path("meetings/<int:pk>/open/", meeting_open_view, name="open"),
+    path("meetings/<int:pk>/run/", meeting_run, name="run"),
+    path("meetings/<int:pk>/agenda/", agenda_add, name="agenda_add"),
+    path("meetings/<int:pk>/actions/", action_add, name="action_add"),
+    path("meetings/<int:pk>/publish/", minutes_publish_view, name="publish"),
+]

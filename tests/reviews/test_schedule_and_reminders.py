@@ -11,6 +11,7 @@ from core.models import Notification
 from reviews.models import Meeting, ReminderSent, StatusUpdate
 from reviews.reminders import reminders_send
 from reviews.schedule import series_generate_meetings
+from reviews.services import series_save
 from tests.reviews.conftest import make_series
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,17 @@ def test_no_reminders_for_cancelled_or_past_meetings(cast, campaign):
     meeting.status = "scheduled"
     meeting.save()
     assert reminders_send(now=start + dt.timedelta(minutes=1)) == {"meeting_reminder": 0, "status_update_reminder": 0}
+
+
+def test_changing_the_weekday_cancels_the_old_meetings_and_pausing_cancels_all(cast, campaign):
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2025, 11, 3, 1, tzinfo=dt.UTC), tick=False):
+        series = make_series(cast, campaign, starts_on=dt.date(2025, 11, 3))  # Wednesdays
+        assert {d.weekday() for d in days(series)} == {2}
+        series = series_save(campaign=campaign, actor=cast.lead, participants=[cast.lead], series=series, weekday=3)
+        live = Meeting.objects.filter(series=series).exclude(status="cancelled")
+        assert {m.scheduled_at.astimezone(SHANGHAI).weekday() for m in live} == {3}
+        assert Meeting.objects.filter(series=series, status="cancelled").count() >= 4
+        series_save(campaign=campaign, actor=cast.lead, participants=[cast.lead], series=series, active=False)
+        assert not Meeting.objects.filter(series=series, status="scheduled").exists()

@@ -7,6 +7,7 @@ from budgets.models import Budget
 from campaigns.demo import DEMO_CAMPAIGN_CODES, seed_campaigns
 from campaigns.models import Campaign
 from members.demo import seed_members
+from reviews.demo import seed_reviews
 from risks.demo import seed_risks
 from risks.models import Risk
 from teams.demo import DEMO_PASSWORD, PERSONAS, seed_organisation
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         seed_budgets(users)
         seed_risks(users)
         members = seed_members(users)
+        seed_reviews(users)
         campaigns = Campaign.objects.filter(code__in=DEMO_CAMPAIGN_CODES).select_related("team").order_by("start_date")
         for campaign in campaigns:
             state = "already present" if campaign.code in before else "created"

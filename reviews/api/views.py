@@ -1,0 +1,200 @@
+"""Review API (SPEC 9): review series and their meetings, with the meeting's actions (open, publish the minutes,
+raise an action item, file a status update).
+
+Access goes through reviews.permissions (404 for outsiders, 403 for read-only writers); writes go through
+reviews.services and reviews.agenda, whose domain errors the exception handler turns into 400/403/409.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from campaigns.api.views import query_filters
+from core.api.mixins import PolicyViewSetMixin
+from core.permissions import Access
+from teams.models import User
+
+from ..agenda import action_item_create, meeting_open, minutes_publish
+from ..models import ActionItem, Meeting, ReviewSeries
+from ..permissions import meeting_policy, series_policy
+from ..services import series_save, status_update_file
+from .serializers import (
+    ActionItemCreateSerializer,
+    ActionItemSerializer,
+    MeetingFilterSerializer,
+    MeetingSerializer,
+    MinutesSerializer,
+    ReviewSeriesSerializer,
+    SeriesFilterSerializer,
+    StatusUpdateSerializer,
+)
+
+
+class ReviewSeriesViewSet(
+    PolicyViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Weekly standups, biweekly retrospectives and custom series of a campaign. Everyone who may see the
+    campaign reads them; its team's leads, deputies and members create and change them. The meetings of the
+    coming weeks exist as soon as a series is created or changed. Series are deactivated, not deleted."""
+
+    serializer_class = ReviewSeriesSerializer
+    policy = series_policy
+    write_access = Access.WRITE
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    queryset = ReviewSeries.objects.all()
+
+    def base_queryset(self) -> QuerySet[ReviewSeries]:
+        return ReviewSeries.objects.select_related("campaign").prefetch_related(
+            Prefetch("participants", queryset=User.objects.only("pk"))
+        )
+
+    def get_queryset(self) -> QuerySet[ReviewSeries]:
+        if getattr(self, "swagger_fake_view", False):
+            return ReviewSeries.objects.none()
+        qs = super().get_queryset()
+        if self.action == "list":
+            filters = query_filters(SeriesFilterSerializer, self.request)
+            if "campaign" in filters:
+                qs = qs.filter(campaign_id=filters["campaign"])
+        return qs
+
+    def _fresh(self, series: ReviewSeries) -> dict[str, Any]:
+        return ReviewSeriesSerializer(
+            self.base_queryset().get(pk=series.pk), context=self.get_serializer_context()
+        ).data
+
+    @extend_schema(parameters=[SeriesFilterSerializer])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        campaign = data.pop("campaign")
+        participants = data.pop("participants", [])
+        data.setdefault("chair", request.user)
+        series = series_save(campaign=campaign, actor=request.user, participants=participants, **data)
+        return Response(self._fresh(series), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        series = self.get_object()
+        serializer = self.get_serializer(series, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("campaign", None)
+        participants = data.pop("participants", None)
+        if participants is None:
+            participants = list(series.participants.all())
+        series = series_save(
+            campaign=series.campaign, actor=request.user, participants=participants, series=series, **data
+        )
+        return Response(self._fresh(series))
+
+
+MEETING_ACTION_ERRORS = {
+    403: OpenApiResponse(description="Only the meeting's chair or the campaign's lead runs the meeting."),
+    404: OpenApiResponse(description="The meeting does not exist or is not visible to you."),
+}
+
+
+class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Meetings of the series you can see, soonest first; ``?series=`` narrows to one series. Meetings are
+    generated from their series; they change only through the actions below."""
+
+    serializer_class = MeetingSerializer
+    policy = meeting_policy
+    queryset = Meeting.objects.all()
+
+    def base_queryset(self) -> QuerySet[Meeting]:
+        return Meeting.objects.select_related("series__campaign").prefetch_related(
+            Prefetch("action_items", queryset=ActionItem.objects.order_by("done", "due_date", "id"))
+        )
+
+    def get_queryset(self) -> QuerySet[Meeting]:
+        if getattr(self, "swagger_fake_view", False):
+            return Meeting.objects.none()
+        qs = super().get_queryset()
+        if self.action == "list":
+            filters = query_filters(MeetingFilterSerializer, self.request)
+            if "series" in filters:
+                qs = qs.filter(series_id=filters["series"])
+        return qs
+
+    def needed_access(self) -> Access:
+        # The actions decide who may act (the chair or lead; a participant for their own status update):
+        # seeing the meeting is all the policy asks, so outsiders still get 404.
+        return Access.READ
+
+    def _fresh(self, meeting: Meeting) -> dict[str, Any]:
+        return MeetingSerializer(self.base_queryset().get(pk=meeting.pk), context=self.get_serializer_context()).data
+
+    @extend_schema(parameters=[MeetingFilterSerializer])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses={200: MeetingSerializer, **MEETING_ACTION_ERRORS})
+    @action(detail=True, methods=["post"])
+    def open(self, request: Request, pk: str | None = None) -> Response:
+        """Build the agenda from the campaign's live state (late and due tasks, milestones, risks with alerts,
+        budgets awaiting sign-off, KPIs off forecast, open action items); the chair's own items are kept."""
+        meeting = meeting_open(meeting=self.get_object(), actor=request.user)
+        return Response(self._fresh(meeting))
+
+    @extend_schema(
+        request=MinutesSerializer,
+        responses={
+            200: MeetingSerializer,
+            409: OpenApiResponse(description="The minutes were published already."),
+            **MEETING_ACTION_ERRORS,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        """Publish the minutes (會議紀要), once: the meeting becomes held and participants and the campaign's lead
+        are notified."""
+        meeting = self.get_object()
+        serializer = MinutesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        meeting = minutes_publish(meeting=meeting, actor=request.user, minutes=serializer.validated_data["minutes"])
+        return Response(self._fresh(meeting))
+
+    @extend_schema(request=ActionItemCreateSerializer, responses={201: ActionItemSerializer, **MEETING_ACTION_ERRORS})
+    @action(detail=True, methods=["post"], url_path="action-items")
+    def action_items(self, request: Request, pk: str | None = None) -> Response:
+        """Raise an action item for a lead, deputy or member of the campaign's team, who is notified. Open items
+        carry over to the next meetings' agendas."""
+        meeting = self.get_object()
+        serializer = ActionItemCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = action_item_create(meeting=meeting, actor=request.user, **serializer.validated_data)
+        return Response(ActionItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=StatusUpdateSerializer,
+        responses={
+            200: StatusUpdateSerializer,
+            403: OpenApiResponse(description="Only the series' participants file status updates."),
+            409: OpenApiResponse(description="The meeting was held or cancelled already."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="status-update")
+    def status_update(self, request: Request, pk: str | None = None) -> Response:
+        """File your done / next / blockers for this meeting; filing again replaces your earlier update."""
+        meeting = self.get_object()
+        serializer = StatusUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        update = status_update_file(meeting=meeting, user=request.user, **serializer.validated_data)
+        return Response(StatusUpdateSerializer(update).data)

@@ -1,0 +1,76 @@
+"""Reviews of the demo campaign (SPEC 2.1, SPEC 7 seed): WD-2027's weekly standup (Mondays 10:00) and biweekly
+retrospective (Fridays 16:00), chaired by the lead with the deputy and staff taking part; last week's standup
+held with published minutes and an action item for the deputy; the next standup half filed (staff only).
+Dates are counted from the day seed_demo runs. Idempotent: a campaign that has series is left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from teams.models import User
+
+from .agenda import action_item_create, agenda_add_item, minutes_publish
+from .models import HolidayPolicy, Meeting, MeetingStatus, ReviewKind, StatusUpdate
+from .services import series_save
+
+WD_2027 = "WD-2027"
+MINUTES = (
+    "會議紀要 Minutes — 進度同步 Progress sync / 問題解決 Problem solving / 風險預警 Risk warnings\n\n"
+    "1. 創意物料：市場部週三前向技術部提交H5需求，技術部下週一交付。Marketing hands the H5 requirements to tech "
+    "by Wednesday; tech delivers next Monday.\n"
+    "2. 平臺壓測：3/8峰值預案待確認。Load test for the 3/8 peak: contingency plan to be confirmed.\n"
+    "3. 決定：客服增配話務專員的預算提交財務審批。Decision: the extra call-centre agents go to finance for "
+    "sign-off."
+)
+
+
+@transaction.atomic
+def seed_reviews(users: dict[str, User]) -> None:
+    campaign = Campaign.objects.filter(code=WD_2027).select_related("lead", "team").first()
+    if campaign is None or campaign.review_series.exists():
+        return
+    lead = users["lead"]
+    participants = [users["lead"], users["deputy"], users["staff"]]
+    zone = zoneinfo.ZoneInfo(campaign.time_zone)
+    today = timezone.now().astimezone(zone).date()
+    this_monday = today - dt.timedelta(days=today.weekday())
+    common = {"chair": lead, "timezone": campaign.time_zone, "holiday_policy": HolidayPolicy.NEXT_WORKDAY}
+    standup = series_save(campaign=campaign, actor=lead, participants=participants, kind=ReviewKind.STANDUP,
+                          title="周例會 Weekly standup", weekday=0, time=dt.time(10, 0), starts_on=this_monday,
+                          **common)  # fmt: skip
+    series_save(campaign=campaign, actor=lead, participants=participants, kind=ReviewKind.RETROSPECTIVE,
+                title="雙周復盤 Biweekly retrospective", weekday=4, time=dt.time(16, 0), starts_on=this_monday,
+                **common)  # fmt: skip
+
+    # Last week's standup, held: before the series' first week, so the generator never touches it.
+    last_monday = this_monday - dt.timedelta(weeks=1)
+    held = Meeting.objects.create(
+        series=standup,
+        nominal_date=last_monday,
+        scheduled_at=dt.datetime.combine(last_monday, dt.time(10), tzinfo=zone),
+    )
+    held.attendees.set(participants)
+    agenda_add_item(meeting=held, actor=lead, title="進度同步 Progress sync")
+    agenda_add_item(meeting=held, actor=lead, title="風險預警 Risk warnings")
+    action_item_create(meeting=held, actor=lead, title="確認3/8峰值壓測預案 Confirm the peak load-test plan",
+                       owner=users["deputy"], due_date=this_monday + dt.timedelta(days=3))  # fmt: skip
+    minutes_publish(meeting=held, actor=lead, minutes=MINUTES)
+
+    upcoming = (
+        Meeting.objects.filter(series=standup, status=MeetingStatus.SCHEDULED, scheduled_at__gt=timezone.now())
+        .order_by("scheduled_at")
+        .first()
+    )
+    if upcoming is not None:
+        StatusUpdate.objects.create(
+            meeting=upcoming,
+            user=users["staff"],
+            done="客服話務預案已完成 Call-centre plan done",
+            next="培訓30名話務專員 Train the 30 extra agents",
+            blockers="等待預算批准 Waiting for budget sign-off",
+        )

@@ -1,0 +1,13 @@
+"""Who may see and change review series and meetings: the campaign's rule (SPEC 2), reached through the
+campaign. Running a meeting (open, minutes, action items) is further limited to its chair or the campaign's
+lead by reviews.agenda."""
+
+from __future__ import annotations
+
+from campaigns.permissions import _approver_scope
+from core.permissions import TeamScopedPolicy
+
+series_policy = TeamScopedPolicy(team_path="campaign__team_id", approver_scope=_approver_scope("campaign__"))
+meeting_policy = TeamScopedPolicy(
+    team_path="series__campaign__team_id", approver_scope=_approver_scope("series__campaign__")
+)
