@@ -25,7 +25,7 @@ from core.services.notifications import notify
 from risks.models import AlertLevel, Risk, RiskStatus
 from teams.models import User
 
-from .models import ActionItem, Meeting, MeetingStatus
+from .models import ActionItem, Meeting, MeetingStatus, Retrospective, ReviewKind
 
 
 def _item(kind: str, title: str, url: str = "", **extra: Any) -> dict[str, Any]:
@@ -136,8 +136,8 @@ def action_item_create(
 
 @transaction.atomic
 def minutes_publish(*, meeting: Meeting, actor: User, minutes: str) -> Meeting:
-    """Publish the minutes (會議紀要) once: the meeting is held and participants and the campaign lead are
-    notified; a second publish is a conflict."""
+    """Publish the minutes (會議紀要) once: the meeting is held; participants, the campaign lead and the heads
+    of the participating departments are notified; a second publish is a conflict."""
     meeting = Meeting.objects.select_for_update().select_related("series__campaign__lead").get(pk=meeting.pk)
     _require_chair(meeting, actor)
     if meeting.published_at is not None:
@@ -147,8 +147,63 @@ def minutes_publish(*, meeting: Meeting, actor: User, minutes: str) -> Meeting:
     meeting.minutes, meeting.published_at, meeting.status = minutes, timezone.now(), MeetingStatus.HELD
     meeting.save(update_fields=["minutes", "published_at", "status"])
     audit_record(actor=actor, action="reviews.minutes_published", obj=meeting, after={"chars": len(minutes)})
-    recipients = [*meeting.series.participants.all(), meeting.series.campaign.lead]
+    campaign = meeting.series.campaign
+    heads = User.objects.filter(headed_departments__in=campaign.departments.all())
+    recipients = [*meeting.series.participants.all(), campaign.lead, *heads]
     notify(recipients=recipients, verb=NotificationVerb.MINUTES_PUBLISHED,
            text=_lazy("Minutes of %(meeting)s are published."), params={"meeting": str(meeting)},
            url=f"/reviews/meetings/{meeting.pk}/", obj=meeting)  # fmt: skip
     return meeting
+
+
+RETRO_SCORES = ("goal_score", "efficiency_score", "innovation_score", "improvement_score")
+
+
+@transaction.atomic
+def retrospective_save(
+    *, meeting: Meeting, actor: User, improvements: list[dict[str, Any]] | None = None, **fields: Any
+) -> Retrospective:
+    """Score and comment the four dimensions and write the report; each improvement becomes an action item.
+    Retrospective meetings only; the chair or the campaign lead writes it."""
+    from .models import Retrospective
+
+    meeting = Meeting.objects.select_related("series__campaign").get(pk=meeting.pk)
+    _require_chair(meeting, actor)
+    if meeting.series.kind != ReviewKind.RETROSPECTIVE:
+        raise Conflict(_("Only a retrospective meeting has a retrospective report."))
+    errors = {}
+    for field in RETRO_SCORES:
+        try:
+            value = int(fields.get(field))
+        except (TypeError, ValueError):
+            value = 0
+        if not 1 <= value <= 5:
+            errors[field] = _("Score from 1 (poor) to 5 (excellent).")
+        fields[field] = value
+    if errors:
+        raise ApplicationError(errors=errors)
+    retro, _created = Retrospective.objects.update_or_create(meeting=meeting, defaults=fields)
+    for improvement in improvements or []:
+        action_item_create(meeting=meeting, actor=actor, title=improvement.get("title", ""), owner=improvement["owner"],
+                           due_date=improvement.get("due_date"))  # fmt: skip
+    audit_record(actor=actor, action="reviews.retrospective_saved", obj=meeting,
+                 after={f: fields[f] for f in RETRO_SCORES})  # fmt: skip
+    return retro
+
+
+@transaction.atomic
+def action_item_to_task(*, action: ActionItem, actor: User) -> Task:
+    """Turn an action item into a campaign task (same title, owner and due date), once."""
+    from campaigns.services import task_save
+
+    action = ActionItem.objects.select_for_update().select_related("meeting__series__campaign").get(pk=action.pk)
+    if action.task_id:
+        raise Conflict(_("This action item is a task already."))
+    campaign = action.meeting.series.campaign
+    today = timezone.localdate()
+    due = action.due_date or today
+    task = task_save(campaign=campaign, actor=actor, title=action.title[:200], owner=action.owner,
+                     start_date=min(today, due), due_date=due)  # fmt: skip
+    action.task = task
+    action.save(update_fields=["task"])
+    return task

@@ -174,3 +174,37 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id} {self.user_id} {self.kind}"
+
+
+class Retrospective(models.Model):
+    """The biweekly retrospective's scores and report (SPEC 7; the seed's template: goal attainment, resource
+    efficiency, innovations, improvements; report: lessons, suggestions, responsibility assignment)."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="retrospective")
+    goal_score = models.PositiveSmallIntegerField(_("goal attainment (1–5)"))
+    goal_comment = models.TextField(_("goal attainment: comment"), blank=True)
+    efficiency_score = models.PositiveSmallIntegerField(_("resource efficiency (1–5)"))
+    efficiency_comment = models.TextField(_("resource efficiency: comment"), blank=True)
+    innovation_score = models.PositiveSmallIntegerField(_("innovations (1–5)"))
+    innovation_comment = models.TextField(_("innovations: comment"), blank=True)
+    improvement_score = models.PositiveSmallIntegerField(_("improvements (1–5)"))
+    improvement_comment = models.TextField(_("improvements: comment"), blank=True)
+    lessons = models.TextField(_("lessons learned"), blank=True)
+    suggestions = models.TextField(_("suggestions"), blank=True)
+    responsibilities = models.TextField(_("responsibility assignment"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("retrospective")
+        verbose_name_plural = _("retrospectives")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(goal_score__gte=1, goal_score__lte=5, efficiency_score__gte=1, efficiency_score__lte=5,
+                            innovation_score__gte=1, innovation_score__lte=5, improvement_score__gte=1,
+                            improvement_score__lte=5),
+                name="retrospective_scores_1_5",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.meeting}"

@@ -37,6 +37,8 @@ PERSONAS = [
     ("outsider", "馬騰 Ma Teng", "channel_operations", [], False),
 ]
 
+DEPARTMENT_HEADS = {"marketing": "marketing", "tech": "tech", "finance": "finance", "management": "exec"}
+
 TASK_FORCE = ("womens-day-task-force", "女神節專項工作組", "Cross-department task force for the Women's Day campaign.")
 # The seed plan's six functional groups, with who of the demo personas sits in each.
 FUNCTIONAL_GROUPS = [
@@ -80,6 +82,10 @@ def seed_organisation() -> dict[str, User]:
             user.save()
             user.groups.add(*(groups[role] for role in roles))
         users[username] = user
+
+    # Heads of department receive the minutes of campaigns their department takes part in.
+    for code, username in DEPARTMENT_HEADS.items():
+        Department.objects.filter(code=code, head__isnull=True).update(head=users[username])
 
     code, name, description = TASK_FORCE
     task_force, _ = Team.objects.get_or_create(

@@ -23,6 +23,10 @@ class Department(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    head = models.ForeignKey(
+        "teams.User", verbose_name=_("head of department"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="headed_departments", help_text=_("Receives the minutes of campaigns the department takes part in."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["code"]
