@@ -14,7 +14,7 @@ from campaigns.permissions import campaign_policy
 from core.roles import TeamRole
 from teams.models import User
 
-from ..models import ActionItem, Meeting, ReviewSeries, StatusUpdate
+from ..models import ActionItem, Meeting, Retrospective, ReviewSeries, StatusUpdate
 
 TIME_FORMAT = "%H:%M"
 
@@ -171,3 +171,23 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
         model = StatusUpdate
         fields = ["id", "meeting", "user", "done", "next", "blockers", "updated_at"]
         read_only_fields = ["meeting", "user", "updated_at"]
+
+
+class RetrospectiveSerializer(serializers.ModelSerializer):
+    """The four dimensions scored 1–5 with comments, the report sections, and improvements that become
+    action items (write-only)."""
+
+    improvements = ActionItemCreateSerializer(many=True, required=False, write_only=True)
+
+    class Meta:
+        model = Retrospective
+        fields = [
+            "goal_score", "goal_comment", "efficiency_score", "efficiency_comment", "innovation_score",
+            "innovation_comment", "improvement_score", "improvement_comment", "lessons", "suggestions",
+            "responsibilities", "improvements", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["updated_at"]
+        extra_kwargs = {
+            f: {"min_value": 1, "max_value": 5}
+            for f in ("goal_score", "efficiency_score", "innovation_score", "improvement_score")
+        }

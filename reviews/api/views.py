@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from campaigns.api.views import query_filters
+from campaigns.permissions import campaign_policy
 from core.api.mixins import PolicyViewSetMixin
-from core.permissions import Access
+from core.permissions import Access, parse_pk
 from teams.models import User
 
-from ..agenda import action_item_create, meeting_open, minutes_publish
+from ..agenda import action_item_create, action_item_to_task, meeting_open, minutes_publish, retrospective_save
 from ..models import ActionItem, Meeting, ReviewSeries
 from ..permissions import meeting_policy, series_policy
 from ..services import series_save, status_update_file
@@ -31,6 +35,7 @@ from .serializers import (
     MeetingFilterSerializer,
     MeetingSerializer,
     MinutesSerializer,
+    RetrospectiveSerializer,
     ReviewSeriesSerializer,
     SeriesFilterSerializer,
     StatusUpdateSerializer,
@@ -198,3 +203,31 @@ class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         update = status_update_file(meeting=meeting, user=request.user, **serializer.validated_data)
         return Response(StatusUpdateSerializer(update).data)
+
+    @extend_schema(request=RetrospectiveSerializer, responses={200: RetrospectiveSerializer, **MEETING_ACTION_ERRORS})
+    @action(detail=True, methods=["post"])
+    def retrospective(self, request: Request, pk: str | None = None) -> Response:
+        """Write (or rewrite) a retrospective's scores and report; its improvements become action items."""
+        meeting = self.get_object()
+        serializer = RetrospectiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        improvements = data.pop("improvements", [])
+        retro = retrospective_save(meeting=meeting, actor=request.user, improvements=improvements, **data)
+        return Response(RetrospectiveSerializer(retro).data)
+
+    @extend_schema(
+        request=None,
+        responses={201: ActionItemSerializer, **MEETING_ACTION_ERRORS},
+        parameters=[OpenApiParameter("item_pk", int, OpenApiParameter.PATH, description="The action item's id.")],
+    )
+    @action(detail=True, methods=["post"], url_path=r"action-items/(?P<item_pk>[^/.]+)/to-task")
+    def action_item_task(self, request: Request, pk: str | None = None, item_pk: str | None = None) -> Response:
+        """Turn one of this meeting's action items into a campaign task (once)."""
+        meeting = self.get_object()
+        item = get_object_or_404(ActionItem, pk=parse_pk(item_pk), meeting=meeting)
+        if campaign_policy.require(request.user, meeting.series.campaign, Access.READ) < Access.WRITE:
+            raise PermissionDenied(_("Your role in this campaign is read-only."))
+        action_item_to_task(action=item, actor=request.user)
+        item.refresh_from_db()
+        return Response(ActionItemSerializer(item).data, status=status.HTTP_201_CREATED)
