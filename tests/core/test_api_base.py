@@ -114,3 +114,17 @@ def test_api_docs_page_uses_only_local_assets(client, cast):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower()
     assert client.get("/api/schema/").status_code == 200
+
+
+def test_token_clients_get_error_messages_in_their_profile_language():
+    UserFactory(username="zh-token", language="zh-hans")
+    token = APIClient().post("/api/v1/auth/token/", {"username": "zh-token", "password": "pw-for-tests"}, format="json")
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+    response = client.post("/api/v1/campaigns/", {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == ["该字段是必填项。"]
+    assert response["Content-Language"] == "zh-hans"
+    english = UserFactory(username="en-token", language="en")
+    client = APIClient()
+    client.force_authenticate(english)
+    assert client.post("/api/v1/campaigns/", {}, format="json").json()["code"] == ["This field is required."]
