@@ -22,13 +22,14 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from campaigns.models import Campaign
 from core.errors import ApplicationError
+from core.exports import CONTENT_TYPES, export_filename, export_response
 from core.permissions import parse_pk, principal_for
 
 from . import exports
@@ -170,7 +171,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def member_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The filtered list (every page) as CSV or XLSX: masked, or with ``?pii=1`` unmasked for holders of
     ``members.view_pii`` only (403 otherwise) — and then written to the audit ledger first."""
-    if fmt not in exports.CONTENT_TYPES:
+    if fmt not in CONTENT_TYPES:
         raise Http404(_("Unknown export format."))
     unmasked = request.GET.get("pii") == "1"
     if unmasked and not can_view_pii(request.user):
@@ -179,16 +180,17 @@ def member_export(request: HttpRequest, fmt: str) -> HttpResponse:
     members = members.order_by("external_id")
     if unmasked:
         exports.pii_export_record(actor=request.user, fmt=fmt, filters=filters, rows=members.count())
-    filename = exports.export_filename("members-pii" if unmasked else "members", fmt)
-    if fmt == "csv":
-        response: HttpResponse | StreamingHttpResponse = StreamingHttpResponse(
-            exports.members_csv(members, pii=unmasked), content_type=exports.CONTENT_TYPES[fmt]
-        )
-    else:
-        content = exports.members_xlsx(members, pii=unmasked, title=_("Members"))
-        response = HttpResponse(content, content_type=exports.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    code = _campaign_code(filters.get("campaign"))
+    filename = export_filename("members-pii" if unmasked else "members", fmt, campaign_code=code)
+    sheet = exports.members_sheet(members, pii=unmasked, title=_("Members"))
+    return export_response(sheet, fmt, filename, stream=True)
+
+
+def _campaign_code(pk: int | None) -> str | None:
+    """The code of the campaign an export is limited to (the filter already checked the user may pick it)."""
+    if pk is None:
+        return None
+    return Campaign.objects.filter(pk=pk).values_list("code", flat=True).first()
 
 
 # --- Imports ---------------------------------------------------------------------------------------------------
@@ -269,9 +271,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Every refused row of the import as CSV: row number (1 = first data row) and reason."""
     job = _job_for(request, pk)
-    response = StreamingHttpResponse(exports.import_errors_csv(job), content_type=exports.CONTENT_TYPES["csv"])
-    response["Content-Disposition"] = content_disposition_header(True, f"import-{job.pk}-errors.csv")
-    return response
+    filename = export_filename(f"import-{job.pk}-errors", "csv")
+    return export_response(exports.import_errors_sheet(job), "csv", filename, stream=True)
 
 
 # --- Analytics -------------------------------------------------------------------------------------------------
@@ -396,10 +397,8 @@ def near_threshold_export(request: HttpRequest) -> StreamingHttpResponse:
         member_scope(user=request.user, campaign=filters.get("campaign"), channel=filters.get("channel"))
     )
     campaign = next((c for c in campaigns if c.pk == filters.get("campaign")), None)
-    response = StreamingHttpResponse(exports.external_ids_csv(members), content_type=exports.CONTENT_TYPES["csv"])
-    filename = exports.export_filename("near-threshold", "csv", scope=campaign.code if campaign else "")
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    filename = export_filename("near-threshold", "csv", campaign_code=campaign.code if campaign else None)
+    return export_response(exports.external_ids_sheet(members), "csv", filename, stream=True)
 
 
 # --- Tiers -----------------------------------------------------------------------------------------------------

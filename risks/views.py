@@ -22,7 +22,6 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -34,6 +33,7 @@ from campaigns.permissions import campaign_policy, get_campaign_for_user
 from campaigns.selectors import campaign_today
 from campaigns.services import campaign_members
 from core.errors import ApplicationError, NotAllowed
+from core.exports import CONTENT_TYPES, export_response
 from core.permissions import Access, principal_for
 from teams.models import User
 
@@ -60,10 +60,6 @@ from .services import risk_acknowledge, risk_review_record, risk_save
 
 PAGE_SIZE = 25
 EVENTS_SHOWN = 50
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 ALERT_SHORT = {
     AlertLevel.RED: pgettext_lazy("alert level", "Red"),
@@ -195,16 +191,12 @@ def risk_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def risk_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The filtered register (same filters as the list, every page) as CSV (UTF-8 with a BOM) or XLSX."""
-    if fmt not in EXPORT_TYPES:
+    if fmt not in CONTENT_TYPES:
         raise Http404(_("Unknown export format."))
     _form, filters, risks, campaigns = _register(request)
-    rows = list(risks)
     campaign = next((c for c in campaigns if c["pk"] == filters.get("campaign")), None)
-    content = exports.register_csv(rows) if fmt == "csv" else exports.register_xlsx(rows)
-    response = HttpResponse(content, content_type=EXPORT_TYPES[fmt])
-    filename = exports.export_filename(campaign["code"] if campaign else None, fmt)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    filename = exports.register_filename(campaign["code"] if campaign else None, fmt)
+    return export_response(exports.register_sheet(list(risks)), fmt, filename)
 
 
 # --- Heat map --------------------------------------------------------------------------------------

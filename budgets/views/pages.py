@@ -15,12 +15,12 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from campaigns.models import Campaign, Channel, Kpi, KpiReading
 from campaigns.permissions import get_campaign_for_user
 from campaigns.selectors import KpiStatus, kpi_status_from_readings
+from core.exports import CONTENT_TYPES, export_response
 from core.permissions import Access, principal_for
 
 from .. import exports
@@ -314,24 +314,16 @@ def budget_history(request: HttpRequest, campaign_pk: int) -> HttpResponse:
 
 # --- Exports --------------------------------------------------------------------------------------
 
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
 
 @login_required
 @require_GET
 def budget_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The budget as CSV (UTF-8 with a BOM, so Excel opens it right) or XLSX; same access as the detail page."""
-    if fmt not in EXPORT_TYPES:
+    if fmt not in CONTENT_TYPES:
         raise Http404("Unknown export format.")
     budget = get_budget_for_user(request.user, pk)
-    lines = lines_with_spent(budget)
-    content = exports.budget_csv(budget, lines) if fmt == "csv" else exports.budget_xlsx(budget, lines)
-    response = HttpResponse(content, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = content_disposition_header(True, exports.export_filename(budget, fmt))
-    return response
+    sheet = exports.budget_sheet(budget, lines_with_spent(budget))
+    return export_response(sheet, fmt, exports.budget_filename(budget, fmt))
 
 
 urlpatterns = [

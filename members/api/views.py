@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, StreamingHttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -24,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotAllowed
+from core.exports import export_filename, export_response
 from core.permissions import parse_pk
 
 from .. import exports
@@ -140,6 +140,5 @@ class ImportErrorsView(APIView):
         job = import_job_list_for(user=request.user).filter(pk=parse_pk(pk)).first()
         if job is None:
             raise Http404(_("Not found."))
-        response = StreamingHttpResponse(exports.import_errors_csv(job), content_type=exports.CONTENT_TYPES["csv"])
-        response["Content-Disposition"] = content_disposition_header(True, f"import-{job.pk}-errors.csv")
-        return response
+        filename = export_filename(f"import-{job.pk}-errors", "csv")
+        return export_response(exports.import_errors_sheet(job), "csv", filename, stream=True)

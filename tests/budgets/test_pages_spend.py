@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.utils import timezone
 
 from budgets.models import Budget, BudgetStatus, Expense
 from budgets.services import budget_submit, expense_record, signoff_record
@@ -121,12 +122,16 @@ def test_expenses_appear_on_the_timeline(browser_client, cast, approved):
 # --- Exports ---------------------------------------------------------------------------------------
 
 
+def stamp() -> str:
+    return timezone.localdate().strftime("%Y%m%d")
+
+
 def test_the_csv_export_starts_with_a_bom_and_has_the_lines(browser_client, cast, approved):
     spend(approved, "materials", "1800000.00", cast.lead)
     response = browser_client(cast.viewer).get(f"/budgets/{approved.pk}/export.csv")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    assert response["Content-Disposition"] == 'attachment; filename="budget-WD-2027-v1.csv"'
+    assert response["Content-Disposition"] == f'attachment; filename="WD-2027-budget-v1-{stamp()}.csv"'
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["Campaign", "WD-2027 Women's Day 2027"]
@@ -144,7 +149,7 @@ def test_the_xlsx_export_opens_with_the_figures_in_cells(browser_client, cast, a
     spend(approved, "emergency", "250000.00", cast.lead)
     response = browser_client(cast.lead).get(f"/budgets/{approved.pk}/export.xlsx")
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="budget-WD-2027-v1.xlsx"'
+    assert response["Content-Disposition"] == f'attachment; filename="WD-2027-budget-v1-{stamp()}.xlsx"'
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert sheet["A1"].value == "Campaign" and sheet["B1"].value == "WD-2027 Women's Day 2027"
     assert sheet["B2"].value == 1 and sheet["B3"].value == "Approved"

@@ -1,0 +1,192 @@
+"""The printable campaign summary (issue #8, Reports): everything a steering meeting needs on paper, read from
+the campaign and from the budgets, risks and reviews apps — each part limited to what the reader may see there.
+
+The other apps are reached through the app registry, so the campaigns app keeps working (and its summary shows
+"not available") while one of them is not installed. A fixed number of queries, however large the campaign.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+
+from . import selectors
+from .models import Campaign, Health, Task
+
+HUNDRED = Decimal(100)
+# Bands from the most to the least severe, as the summary lists them.
+BAND_ORDER = ("critical", "high", "medium", "low")
+CLOSED_RISK_STATUSES = ("mitigated", "closed")
+
+
+def _model(app_label: str, name: str) -> Any:
+    if not apps.is_installed(app_label):
+        return None
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError:
+        return None
+
+
+@dataclass
+class BudgetSummary:
+    budget: Any
+    signoffs: list[dict[str, Any]]
+    categories: list[dict[str, Any]]
+    line_sum: Decimal
+    spent: Decimal
+    burn: Decimal
+    burn_level: str
+    approvals: int
+
+
+@dataclass
+class RiskSummary:
+    bands: list[dict[str, Any]]  # {"band", "label", "risks"} for every band with open risks, most severe first
+    open_count: int
+    closed_count: int
+    alerts: dict[str, int] = field(default_factory=dict)  # alert level -> open risks at it
+
+
+@dataclass
+class MinutesSummary:
+    meeting: Any
+    minutes: str
+    action_items: list[Any]
+
+
+def _burn(spent: Decimal, amount: Decimal) -> Decimal:
+    return (spent * HUNDRED / amount).quantize(Decimal("0.1")) if amount else Decimal(0)
+
+
+def budget_summary(*, campaign: Campaign, user: Any) -> BudgetSummary | None:
+    """The newest budget version the user may see, its sign-offs and its burn per category (four queries)."""
+    Budget = _model("budgets", "Budget")
+    if Budget is None:
+        return None
+    from budgets.models import Decision, LineCategory
+    from budgets.permissions import budget_policy
+    from budgets.views.common import burn_level, lines_with_spent, signoff_rows
+
+    budget = (
+        budget_policy.visible(user, Budget.objects.filter(campaign=campaign))
+        .select_related("campaign")
+        .order_by("-version")
+        .first()
+    )
+    if budget is None:
+        return None
+    lines = lines_with_spent(budget)
+    signoffs = list(budget.signoffs.select_related("signer").order_by("signed_at", "id"))
+    by_category: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"amount": Decimal(0), "spent": Decimal(0)})
+    for line in lines:
+        by_category[line.category]["amount"] += line.amount
+        by_category[line.category]["spent"] += line.spent
+    categories = []
+    for code, label in LineCategory.choices:  # the categories' own order, as on the budget page
+        if code not in by_category:
+            continue
+        figures = by_category[code]
+        burn = _burn(figures["spent"], figures["amount"])
+        categories.append({"category": code, "label": label, **figures, "burn": burn, "burn_level": burn_level(burn)})
+    line_sum = sum((line.amount for line in lines), Decimal(0))
+    spent = sum((line.spent for line in lines), Decimal(0))
+    burn = _burn(spent, line_sum)
+    return BudgetSummary(
+        budget=budget,
+        signoffs=signoff_rows(budget, signoffs),
+        categories=categories,
+        line_sum=line_sum,
+        spent=spent,
+        burn=burn,
+        burn_level=burn_level(burn),
+        approvals=sum(1 for s in signoffs if s.decision == Decision.APPROVE),
+    )
+
+
+def risk_summary(*, campaign: Campaign, user: Any, today: dt.date) -> RiskSummary | None:
+    """Open risks grouped by band (most severe first, highest score first within a band), with alert levels
+    (one query)."""
+    Risk = _model("risks", "Risk")
+    if Risk is None:
+        return None
+    from risks.models import Band
+    from risks.permissions import risk_policy
+    from risks.views import alert_badge
+
+    risks = list(
+        risk_policy.visible(user, Risk.objects.filter(campaign=campaign))
+        .select_related("owner")
+        .order_by("-score", "expected_date", "pk")
+    )
+    open_risks = [r for r in risks if r.status not in CLOSED_RISK_STATUSES]
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    alerts: dict[str, int] = defaultdict(int)
+    for risk in open_risks:
+        risk.alert = alert_badge(risk, today)
+        grouped[risk.band].append(risk)
+        alerts[risk.alert_level] += 1
+    return RiskSummary(
+        bands=[{"band": b, "label": Band(b).label, "risks": grouped[b]} for b in BAND_ORDER if grouped.get(b)],
+        open_count=len(open_risks),
+        closed_count=len(risks) - len(open_risks),
+        alerts=dict(alerts),
+    )
+
+
+def latest_minutes(*, campaign: Campaign, user: Any) -> MinutesSummary | None:
+    """The most recently published minutes of the campaign's meetings, with their action items (two queries)."""
+    Meeting = _model("reviews", "Meeting")
+    if Meeting is None:
+        return None
+    from reviews.permissions import meeting_policy
+
+    meeting = (
+        meeting_policy.visible(user, Meeting.objects.filter(series__campaign=campaign, published_at__isnull=False))
+        .select_related("series")
+        .order_by("-published_at", "-pk")
+        .first()
+    )
+    if meeting is None:
+        return None
+    items = list(meeting.action_items.select_related("owner").order_by("due_date", "pk"))
+    return MinutesSummary(meeting=meeting, minutes=meeting.minutes, action_items=items)
+
+
+def campaign_summary(*, campaign: Campaign, user: Any, today: dt.date | None = None) -> dict[str, Any]:
+    """What the summary page shows; ``campaign`` comes from the permissions helper (the reader may read it)."""
+    today = today or selectors.campaign_today(campaign)
+    schedule = selectors.campaign_schedule(campaign=campaign, today=today)
+    phases = selectors.campaign_phases(campaign=campaign, schedule=schedule, today=today)
+    tasks = {t.pk: t for t in Task.objects.filter(campaign=campaign).select_related("owner")}
+    critical = [tasks[pk] for pk in schedule.critical_path if pk in tasks]
+    times = schedule.by_task()
+    slip = (schedule.projected_end - campaign.end_date).days if schedule.projected_end else None
+    return {
+        "today": today,
+        "phases": [
+            {
+                "phase": ps.phase,
+                "health": ps.health,
+                "health_label": Health(ps.health).label,
+                "progress": ps.progress,
+                "milestones": sorted(ps.milestones, key=lambda m: (m.due_date, m.pk)),
+                "late_count": len(ps.late_tasks),
+            }
+            for ps in phases
+        ],
+        "schedule": schedule,
+        "critical_tasks": [{"task": t, "times": times.get(t.pk), "late": t.is_late(today)} for t in critical],
+        "slip_days": slip,
+        "kpis": selectors.campaign_kpis(campaign=campaign),
+        "budget": budget_summary(campaign=campaign, user=user),
+        "budgets_installed": _model("budgets", "Budget") is not None,
+        "risks": risk_summary(campaign=campaign, user=user, today=today),
+        "minutes": latest_minutes(campaign=campaign, user=user),
+        "reviews_installed": _model("reviews", "Meeting") is not None,
+    }
