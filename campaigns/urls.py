@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .views import pages, work
+from .views import pages, portfolio, work
 
 app_name = "campaigns"
-urlpatterns = [*pages.urlpatterns, *work.urlpatterns]
+urlpatterns = [*portfolio.urlpatterns, *pages.urlpatterns, *work.urlpatterns]
