@@ -10,6 +10,7 @@ dependencies. The number of queries never depends on the number of campaigns, ta
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
@@ -18,6 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -124,8 +127,65 @@ def campaign_health_map(campaigns: dict[int, str], *, now: dt.datetime | None = 
     return lights
 
 
+# Critical paths are cached under a fingerprint of exactly what they depend on (each task's id, start and due
+# date, and the dependencies): a changed plan has a new key, so a cached path is never stale, only unused.
+CPM_CACHE_SECONDS = 24 * 3600
+
+_FINGERPRINTS = """
+SELECT t.campaign_id,
+       md5(string_agg(t.id || ':' || t.start_date || ':' || t.due_date, ',' ORDER BY t.id))
+           || '-' || coalesce(max(d.fp), ''),
+       coalesce(array_agg(t.id) FILTER (WHERE t.phase_id IS NOT NULL AND t.status <> 'done' AND t.due_date < c.today),
+                '{}')
+FROM campaigns_task t
+JOIN unnest(%s::bigint[], %s::date[]) AS c(campaign_id, today) ON c.campaign_id = t.campaign_id
+LEFT JOIN (
+    SELECT s.campaign_id, md5(string_agg(e.predecessor_id || '>' || e.successor_id, ','
+                                         ORDER BY e.predecessor_id, e.successor_id)) AS fp
+    FROM campaigns_taskdependency e JOIN campaigns_task s ON s.id = e.successor_id
+    WHERE s.campaign_id = ANY(%s::bigint[])
+    GROUP BY s.campaign_id
+) d ON d.campaign_id = t.campaign_id
+GROUP BY t.campaign_id
+"""
+
+
 def _campaigns_with_late_critical_task(campaign_ids: list[int], today: dict[int, dt.date]) -> set[int]:
-    """Campaigns where a late task that belongs to a phase is on the critical path (two queries)."""
+    """Campaigns where a late task that belongs to a phase is on the critical path.
+
+    On PostgreSQL one query fingerprints each campaign's plan and lists its late tasks, and the critical paths
+    come from the cache; only campaigns whose plan is not cached yet cost two more queries and a CPM run.
+    """
+    late: dict[int, set[int]] = {}
+    critical: dict[int, set[int]] = {}
+    keys: dict[int, str] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_FINGERPRINTS, [campaign_ids, [today[cid] for cid in campaign_ids], campaign_ids])
+            for cid, fingerprint, late_ids in cursor.fetchall():
+                keys[cid] = f"cpm:{cid}:{fingerprint}"
+                late[cid] = set(late_ids)
+        try:
+            cached = cache.get_many(list(keys.values()))
+        except Exception:  # noqa: BLE001 - a cache outage only costs the CPM runs below
+            cached = {}
+        critical = {cid: set(cached[key]) for cid, key in keys.items() if key in cached}
+    missing = [cid for cid in campaign_ids if cid not in critical and (not keys or cid in keys)]
+    if missing:
+        computed, computed_late = _critical_paths(missing, today)
+        critical.update(computed)
+        if not keys:
+            late = computed_late
+        else:
+            with contextlib.suppress(Exception):  # caching is an optimisation; an outage must not break the page
+                cache.set_many({keys[cid]: sorted(computed[cid]) for cid in missing}, CPM_CACHE_SECONDS)
+    return {cid for cid in campaign_ids if late.get(cid, set()) & critical.get(cid, set())}
+
+
+def _critical_paths(
+    campaign_ids: list[int], today: dict[int, dt.date]
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """({campaign: critical task ids}, {campaign: late task ids in a phase}) by CPM (two queries)."""
     spans: dict[int, list[TaskSpan]] = defaultdict(list)
     late: dict[int, set[int]] = defaultdict(set)
     for pk, cid, phase_id, start, due, status, progress in Task.objects.filter(
@@ -140,15 +200,13 @@ def _campaigns_with_late_critical_task(campaign_ids: list[int], today: dict[int,
         "predecessor_id", "successor_id", "successor__campaign_id"
     ):
         edges[cid].append((pred, succ))
-    red = set()
+    critical: dict[int, set[int]] = {}
     for cid in campaign_ids:
         try:
-            critical = compute_schedule(spans[cid], edges[cid], today=today[cid]).critical_path
+            critical[cid] = set(compute_schedule(spans[cid], edges[cid], today=today[cid]).critical_path)
         except CycleError:  # the task services refuse cycles; never let one old row break the portfolio
-            continue
-        if late[cid].intersection(critical):
-            red.add(cid)
-    return red
+            critical[cid] = set()
+    return critical, late
 
 
 def _count_of(queryset: QuerySet, group: str) -> Coalesce:

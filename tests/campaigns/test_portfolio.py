@@ -147,6 +147,31 @@ def test_a_late_task_off_the_critical_path_is_yellow_and_on_it_red(cast):
     assert campaign_health_map({c.pk: c.time_zone}) == {c.pk: "red"} == {c.pk: overview_health(c)}
 
 
+def test_health_follows_every_plan_change_even_with_critical_paths_cached(cast):
+    """On PostgreSQL critical paths are cached under a fingerprint of the plan: a changed date or dependency is a
+    new fingerprint, so the light never lags behind the plan (on SQLite the path is computed every time)."""
+    today = timezone.localdate()
+    c = Campaign.objects.create(code="CP-2", name="c", team=cast.team, lead=cast.lead,
+                                start_date=today - dt.timedelta(days=30), end_date=today + dt.timedelta(days=30))  # fmt: skip
+    phase = Phase.objects.create(campaign=c, name="P", order=1, start_date=c.start_date, end_date=c.end_date)
+    Task.objects.create(campaign=c, phase=phase, title="long", start_date=today - dt.timedelta(days=30),
+                        due_date=today + dt.timedelta(days=30))  # fmt: skip
+    late = Task.objects.create(campaign=c, phase=phase, title="late", start_date=today - dt.timedelta(days=5),
+                               due_date=today - dt.timedelta(days=2))  # fmt: skip
+    after = Task.objects.create(campaign=c, title="after", start_date=today, due_date=today + dt.timedelta(days=30))
+    for _ in range(2):  # the second run reads the cached path
+        assert campaign_health_map({c.pk: c.time_zone}) == {c.pk: "yellow"}
+    edge = TaskDependency.objects.create(predecessor=late, successor=after)  # now nothing may slip after "late"
+    Task.objects.filter(pk=after.pk).update(
+        start_date=today - dt.timedelta(days=1), due_date=today + dt.timedelta(days=30)
+    )
+    assert campaign_health_map({c.pk: c.time_zone}) == {c.pk: "red"} == {c.pk: overview_health(c)}
+    edge.delete()
+    assert campaign_health_map({c.pk: c.time_zone}) == {c.pk: "yellow"} == {c.pk: overview_health(c)}
+    Task.objects.filter(pk=late.pk).update(due_date=today + dt.timedelta(days=1))  # no longer late
+    assert campaign_health_map({c.pk: c.time_zone}) == {c.pk: "green"} == {c.pk: overview_health(c)}
+
+
 # --- Filters, sort, pages, heat map --------------------------------------------------------------------------
 
 
