@@ -122,3 +122,24 @@ def test_executive_drills_from_the_portfolio_into_an_overview_and_its_heat_map_i
     expect(page.locator("#overview-budget .budget-burn")).to_have_attribute("data-burn", re.compile(r"^\d+(\.\d)?$"))
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('burn-chart'))")
     page.locator("#overview-budget").screenshot(path=screenshot_dir / "overview-08-burn-en.png")
+
+
+def test_staff_acts_from_the_home_page(live_server, new_page, screenshot_dir):
+    """The "my work" home of a team member with demo data: each row is one click from acting on it."""
+    users = seed_organisation()
+    seed_campaigns(users)
+    seed_budgets(users)
+    seed_risks(users)
+    seed_reviews(users)
+    base = live_server.url
+    page: Page = new_page(1366, 900)
+    log_in(page, base, "staff")
+    expect(page.locator("#my-tasks")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "overview-09-home-staff-en.png", full_page=True)
+    alert = page.locator("#my-alerts li[data-risk] a").first
+    expect(alert).to_be_visible()
+    risk = Risk.objects.get(pk=int(page.locator("#my-alerts li[data-risk]").first.get_attribute("data-risk")))
+    assert risk.owner.username == "staff" and risk.acknowledged_at is None and risk.alert_level != "none"
+    alert.click()
+    expect(page).to_have_url(re.compile(rf"/risks/{risk.pk}/#alert$"))
+    expect(page.locator("#acknowledge-button")).to_be_visible()
