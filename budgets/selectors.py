@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.permissions import principal_for
 
-from .models import Budget, BudgetStatus, Signoff
+from .models import Budget, BudgetLine, BudgetStatus, Signoff
+from .permissions import budget_policy
 
 
 def signoff_queue(*, user: Any) -> QuerySet[Budget]:
@@ -26,3 +29,42 @@ def signoff_queue(*, user: Any) -> QuerySet[Budget]:
         .select_related("campaign", "campaign__team", "submitted_by")
         .order_by("submitted_at", "pk")
     )
+
+
+@dataclass
+class BudgetOverview:
+    """A campaign's budget at a glance: the newest version's sign-off state and the approved version's burn."""
+
+    current: Budget | None
+    approved: Budget | None
+    signoffs: list[Signoff] = field(default_factory=list)
+    lines: list[BudgetLine] = field(default_factory=list)
+
+    @property
+    def line_sum(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal(0))
+
+    @property
+    def spent(self) -> Decimal:
+        return sum((line.spent for line in self.lines), Decimal(0))
+
+    @property
+    def burn(self) -> Decimal | None:
+        """Spent as a share of the approved lines (%), or None without an approved budget."""
+        line_sum = self.line_sum
+        if self.approved is None or not line_sum:
+            return None
+        return (self.spent * 100 / line_sum).quantize(Decimal("0.1"))
+
+
+def campaign_budget_overview(*, user: Any, campaign: Any) -> BudgetOverview:
+    """The versions of the campaign's budget the user may see (one query), the newest version's sign-offs (one)
+    and the approved version's lines with their spend (one)."""
+    from .views.common import lines_with_spent  # the views package imports this module
+
+    versions = list(budget_policy.visible(user, Budget.objects.filter(campaign=campaign)).order_by("-version"))
+    current = versions[0] if versions else None
+    approved = next((b for b in versions if b.status == BudgetStatus.APPROVED), None)
+    signoffs = list(current.signoffs.select_related("signer").order_by("signed_at", "id")) if current else []
+    lines = lines_with_spent(approved) if approved else []
+    return BudgetOverview(current=current, approved=approved, signoffs=signoffs, lines=lines)

@@ -10,7 +10,18 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from .models import Campaign, Kpi, KpiReading, Milestone, Phase, Playbook, Task, TaskDependency, TaskStatus
+from .models import (
+    Campaign,
+    CampaignStatus,
+    Kpi,
+    KpiReading,
+    Milestone,
+    Phase,
+    Playbook,
+    Task,
+    TaskDependency,
+    TaskStatus,
+)
 from .permissions import campaign_part_policy, campaign_policy
 from .rules import kpi_deviation, kpi_off_forecast, phase_health, phase_progress
 from .schedule import Schedule, TaskSpan, compute_schedule
@@ -191,3 +202,15 @@ def campaign_kpis(*, campaign: Campaign) -> list[KpiStatus]:
     for r in KpiReading.objects.filter(kpi__campaign=campaign).order_by("date"):
         readings[r.kpi_id].append(r)
     return [kpi_status_from_readings(k, readings[k.pk]) for k in kpis]
+
+
+def my_open_tasks(*, user: Any) -> QuerySet[Task]:
+    """Unfinished tasks the user owns in live campaigns they may see, the earliest due first (so late ones lead)."""
+    return (
+        visible_parts(Task, user=user)
+        .filter(owner_id=user.pk)
+        .exclude(status=TaskStatus.DONE)
+        .exclude(campaign__status__in=[CampaignStatus.CLOSED, CampaignStatus.CANCELLED])
+        .select_related("campaign", "phase")
+        .order_by("due_date", "pk")
+    )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .views import pages, summary, work
+from .views import pages, portfolio, summary, work
 
 app_name = "campaigns"
-urlpatterns = [*pages.urlpatterns, *work.urlpatterns, *summary.urlpatterns]
+urlpatterns = [*portfolio.urlpatterns, *pages.urlpatterns, *work.urlpatterns, *summary.urlpatterns]

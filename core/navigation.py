@@ -14,9 +14,12 @@ class NavEntry:
     key: str
     label: str
     url_name: str
+    # Shown only to holders of one of these org-wide roles (empty: everyone).
+    roles: frozenset[str] = frozenset()
 
 
 NAV_ENTRIES = (
+    NavEntry("portfolio", _("Portfolio"), "campaigns:portfolio", frozenset({"executive", "admin"})),
     NavEntry("campaigns", _("Campaigns"), "campaigns:list"),
     NavEntry("budgets", _("Budgets"), "budgets:list"),
     NavEntry("risks", _("Risks"), "risks:list"),
@@ -26,9 +29,11 @@ NAV_ENTRIES = (
 )
 
 
-def nav_items(current_path: str) -> list[dict[str, object]]:
+def nav_items(current_path: str, roles: frozenset[str] = frozenset()) -> list[dict[str, object]]:
     items = []
     for entry in NAV_ENTRIES:
+        if entry.roles and not entry.roles & roles:
+            continue
         try:
             url = reverse(entry.url_name)
         except NoReverseMatch:
@@ -41,4 +46,10 @@ def nav_items(current_path: str) -> list[dict[str, object]]:
                 "active": bool(url) and current_path.startswith(url),
             }
         )
+    # Only the most specific match is active (/campaigns/portfolio/ is not also "Campaigns").
+    active = [item for item in items if item["active"]]
+    if len(active) > 1:
+        longest = max(len(str(other["url"])) for other in active)
+        for item in active:
+            item["active"] = len(str(item["url"])) == longest
     return items

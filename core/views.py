@@ -1,29 +1,81 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from core.permissions import parse_pk
+from budgets.selectors import signoff_queue
+from campaigns import selectors as campaign_selectors
+from core.permissions import parse_pk, principal_for
 from core.selectors import notification_list, notification_unread_count
 from core.services.notifications import notification_mark_read
+from reviews import selectors as review_selectors
+from risks.selectors import risks_to_acknowledge
 from teams.selectors import team_list
+
+HOME_ROWS = 8
+MEETINGS_SHOWN = 5
+
+
+def _first(queryset: QuerySet, limit: int) -> tuple[list[Any], bool]:
+    """The first ``limit`` rows and whether there are more (one query, no COUNT)."""
+    rows = list(queryset[: limit + 1])
+    return rows[:limit], len(rows) > limit
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """ "My work": the person's teams and newest notifications (later issues add tasks, sign-offs, alerts)."""
-    teams = list(team_list(user=request.user).filter(parent__isnull=True)[:20])
-    notifications = list(notification_list(user=request.user, unread_only=True)[:5])
-    return render(request, "core/home.html", {"teams": teams, "notifications": notifications})
+    """ "My work" (SPEC 8): my tasks (late first), budgets awaiting my sign-off, alerts on risks I own, my next
+    meetings and the status updates I still owe, my action items, my teams and unread notifications. Each list
+    comes from its app's selector, limited to what the user may see; one query per list."""
+    user = request.user
+    now = timezone.now()
+    tasks, more_tasks = _first(campaign_selectors.my_open_tasks(user=user), HOME_ROWS)
+    for task in tasks:
+        today = campaign_selectors.campaign_today(task.campaign)
+        task.days_late = (today - task.due_date).days if task.is_late(today) else 0
+        task.due_in = (task.due_date - today).days
+    signoffs, more_signoffs = _first(signoff_queue(user=user), HOME_ROWS)
+    risks, more_risks = _first(risks_to_acknowledge(user=user), HOME_ROWS)
+    meetings, _more = _first(review_selectors.my_upcoming_meetings(user=user, now=now), MEETINGS_SHOWN)
+    missing, more_missing = _first(review_selectors.my_missing_status_updates(user=user, now=now), HOME_ROWS)
+    actions, more_actions = _first(review_selectors.my_action_items(user=user), HOME_ROWS)
+    teams = list(team_list(user=user).filter(parent__isnull=True)[:20])
+    notifications = list(notification_list(user=user, unread_only=True)[:5])
+    return render(
+        request,
+        "core/home.html",
+        {
+            "tasks": tasks,
+            "more_tasks": more_tasks,
+            "signoffs": signoffs,
+            "more_signoffs": more_signoffs,
+            "is_approver": bool(principal_for(user).approver_roles),
+            "risks": risks,
+            "more_risks": more_risks,
+            "meetings": meetings,
+            "missing": missing,
+            "more_missing": more_missing,
+            "actions": actions,
+            "more_actions": more_actions,
+            "teams": teams,
+            "notifications": notifications,
+            "today": timezone.localdate(),
+            "can_see_portfolio": principal_for(user).reads_everything,
+        },
+    )
 
 
 @login_required

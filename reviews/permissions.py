@@ -11,3 +11,6 @@ series_policy = TeamScopedPolicy(team_path="campaign__team_id", approver_scope=_
 meeting_policy = TeamScopedPolicy(
     team_path="series__campaign__team_id", approver_scope=_approver_scope("series__campaign__")
 )
+action_item_policy = TeamScopedPolicy(
+    team_path="meeting__series__campaign__team_id", approver_scope=_approver_scope("meeting__series__campaign__")
+)

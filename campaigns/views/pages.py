@@ -14,14 +14,21 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from budgets.selectors import campaign_budget_overview
+from budgets.views.common import signoff_rows
 from core.errors import ApplicationError
 from core.permissions import Access, parse_pk
+from reviews.selectors import campaign_next_standup
+from risks.forms import LIVE
+from risks.models import Risk
+from risks.selectors import heatmap, open_alerts, risk_counts
 from teams.selectors import team_list
 
 from .. import selectors, services
@@ -43,6 +50,7 @@ from ..permissions import get_campaign_for_user
 PAGE_SIZE = 25
 NEXT_MILESTONES = 5
 LATE_TASKS_SHOWN = 10
+ALERTS_SHOWN = 6
 
 # The button that moves a campaign into each status.
 TRANSITION_LABELS = {
@@ -208,8 +216,42 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for s in campaign.allowed_transitions
             ],
             "can_copy": creatable_teams(request.user).exists(),
+            **_overview_extras(request, campaign, today),
         },
     )
+
+
+def _overview_extras(request: HttpRequest, campaign: Campaign, today: Any) -> dict[str, Any]:
+    """The overview's budget (burn against the approved lines and the time elapsed, sign-off state), risk heat
+    map with open alerts, and next standup — each from its own app's selectors, a fixed number of queries."""
+    budget = campaign_budget_overview(user=request.user, campaign=campaign)
+    span = (campaign.end_date - campaign.start_date).days + 1
+    elapsed = min(max((today - campaign.start_date).days + 1, 0), span)
+    by_category: dict[str, dict[str, Any]] = {}
+    for line in budget.lines:
+        row = by_category.setdefault(line.category, {"label": str(line.get_category_display()), "plan": 0, "spent": 0})
+        row["plan"] += float(line.amount)
+        row["spent"] += float(line.spent)
+    risks = Risk.objects.filter(campaign=campaign)  # the campaign is visible, so all its risks are
+    register = reverse("risks:list")
+    alerts = list(open_alerts(risks=risks)[: ALERTS_SHOWN + 1])
+    return {
+        "budget": budget,
+        "budget_signoffs": signoff_rows(budget.current, budget.signoffs) if budget.current else [],
+        "time_elapsed": round(elapsed * 100 / span) if span > 0 else 0,
+        "burn_chart": {
+            "labels": {"plan": _("Approved"), "spent": _("Spent"), "axis": _("CNY")},
+            "rows": list(by_category.values()),
+        },
+        "risk_map": heatmap(
+            risk_counts(risks=risks),
+            cell_url=lambda p, i: f"{register}?campaign={campaign.pk}&status={LIVE}&probability={p}&impact={i}",
+        ),
+        "open_alerts": alerts[:ALERTS_SHOWN],
+        "more_alerts": len(alerts) > ALERTS_SHOWN,
+        "risk_register_url": f"{register}?campaign={campaign.pk}&status={LIVE}",
+        "standup": campaign_next_standup(campaign=campaign, now=timezone.now()),
+    }
 
 
 def _phase_row(ps: selectors.PhaseStatus) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-// Campaign overview: the "KPIs against target" bar chart. Data comes from
+// Campaign overview: the "KPIs against target" bar chart and the budget burn chart. Data comes from
 // {{ kpi_chart|json_script:"kpi-data" }}; the same numbers are in the table beside it.
 (function () {
   "use strict";
@@ -90,9 +90,73 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
-  } else {
+  // Budget burn: approved amount and spend per category, from {{ burn_chart|json_script:"burn-data" }}.
+  function drawBurn() {
+    var source = document.getElementById("burn-data");
+    var canvas = document.getElementById("burn-chart");
+    if (!source || !canvas || typeof window.Chart === "undefined") {
+      return;
+    }
+    var data = JSON.parse(source.textContent);
+    var rows = data.rows || [];
+    if (!rows.length) {
+      return;
+    }
+    var brand = getComputedStyle(document.documentElement).getPropertyValue("--concord-brand").trim() || "#7a1f5c";
+    canvas.parentElement.style.height = Math.max(160, rows.length * 44 + 70) + "px";
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: rows.map(function (row) { return row.label; }),
+        datasets: [
+          {
+            label: data.labels.plan,
+            data: rows.map(function (row) { return row.plan; }),
+            backgroundColor: "rgba(108, 117, 125, 0.25)",
+            borderColor: "rgba(108, 117, 125, 0.8)",
+            borderWidth: 1
+          },
+          {
+            label: data.labels.spent,
+            data: rows.map(function (row) { return row.spent; }),
+            backgroundColor: brand
+          }
+        ]
+      },
+      options: {
+        indexAxis: "y",
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: {
+          x: {
+            beginAtZero: true,
+            title: { display: true, text: data.labels.axis },
+            ticks: { callback: function (value) { return Number(value).toLocaleString(); } }
+          }
+        },
+        plugins: {
+          legend: { position: "bottom" },
+          tooltip: {
+            callbacks: {
+              label: function (context) {
+                return context.dataset.label + ": " + Number(context.raw).toLocaleString() + " " + data.labels.axis;
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  function drawAll() {
     draw();
+    drawBurn();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawAll);
+  } else {
+    drawAll();
   }
 })();

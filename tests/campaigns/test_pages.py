@@ -726,10 +726,12 @@ def test_the_overview_query_count_does_not_grow_with_the_data(
         client = browser_client(cast.viewer)
         grow(cast, campaign, 2, batch="a")
         client.get(f"/campaigns/{campaign.pk}/")
-        with django_assert_max_num_queries(14):
+        # 14 for the plan, KPIs and schedule; up to 6 more for the budget, risk heat map, alerts and next standup
+        # (tests/campaigns/test_overview_dashboard.py grows those too).
+        with django_assert_max_num_queries(20):
             assert client.get(f"/campaigns/{campaign.pk}/").status_code == 200
         grow(cast, campaign, 20, batch="b")
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(20):
             page = html(client.get(f"/campaigns/{campaign.pk}/"))
     assert "and 58 more late tasks" in page  # 2 of the playbook, 66 grown, 10 shown
 

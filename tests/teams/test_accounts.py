@@ -111,7 +111,9 @@ def test_home_query_count_is_constant(client, cast, django_assert_max_num_querie
     client.force_login(cast.lead)
     for i in range(15):
         MembershipFactory(team=TeamFactory(code=f"extra-{i}"), user=cast.lead)
-    with django_assert_max_num_queries(8):
+    # The home lists tasks, alerts, sign-offs, meetings and action items too (one query each; tests/core/test_home.py
+    # shows the count stays the same with 10x the data).
+    with django_assert_max_num_queries(14):
         assert client.get("/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/teams/").status_code == 200

@@ -1,0 +1,139 @@
+"""The campaign overview's dashboard panels (SPEC 8): budget burn against the approved lines and the time elapsed
+with the sign-off state, the 5×5 risk heat map whose cells open the filtered register, open alerts, and the next
+standup — for every role SPEC 2 lets read the campaign, 404 for the outsider, constant queries as data grows."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from budgets.models import Budget, Signoff
+from reviews.models import Meeting
+from risks.models import Risk
+from tests.dashboards import grow
+
+pytestmark = pytest.mark.django_db
+
+
+def overview(client, user, campaign):
+    client.force_login(user)
+    return client.get(reverse("campaigns:detail", args=[campaign.pk]))
+
+
+def section(page: str, ident: str) -> str:
+    match = re.search(rf'<section[^>]*id="{ident}".*?</section>', page, re.S)
+    assert match, ident
+    return match.group(0)
+
+
+@pytest.mark.parametrize("who", ["lead", "deputy", "member", "viewer", "finance", "executive", "admin"])
+def test_everyone_who_reads_the_campaign_sees_its_dashboard(client, cast, who):
+    mine, _theirs = grow(cast, 1)
+    response = overview(client, getattr(cast, who), mine)
+    assert response.status_code == 200
+    page = response.content.decode()
+    for ident in ("overview-budget", "overview-risks", "overview-standup"):
+        assert f'id="{ident}"' in page
+
+
+def test_the_outsider_gets_404_for_another_teams_overview(client, cast):
+    mine, theirs = grow(cast, 1)
+    assert overview(client, cast.outsider, mine).status_code == 404
+    assert overview(client, cast.outsider, theirs).status_code == 200
+
+
+def test_budget_panel_shows_burn_against_the_approved_lines_and_the_newest_versions_signoffs(client, cast):
+    mine, _theirs = grow(cast, 1)
+    in_review = Budget.objects.get(campaign=mine, status="in_review")
+    Signoff.objects.create(budget=in_review, role="finance", decision="approve", signer=cast.finance)
+    page = section(overview(client, cast.viewer, mine).content.decode(), "overview-budget")
+    # 250,000 spent of 900,000 approved lines = 27.8 %
+    assert 'data-burn="27.8"' in page and "250,000 CNY (27.8 %)" in page
+    assert 'data-budget-status="in_review"' in page
+    assert re.search(r'data-role="finance">.*?Approved', page, re.S)
+    assert re.search(r'data-role="marketing">.*?Awaiting', page, re.S)
+    assert 'id="burn-data"' in page  # the chart's data, drawn by static/campaigns/overview.js (no inline script)
+    assert "<script>" not in page
+
+
+def test_budget_panel_says_what_to_do_without_a_budget(client, cast):
+    mine, _theirs = grow(cast, 1)
+    from budgets.models import Expense
+
+    Expense.objects.filter(line__budget__campaign=mine).delete()
+    Budget.objects.filter(campaign=mine).delete()
+    lead_page = section(overview(client, cast.lead, mine).content.decode(), "overview-budget")
+    assert "No budget yet." in lead_page and f"{reverse('budgets:create')}?campaign={mine.pk}" in lead_page
+    viewer_page = section(overview(client, cast.viewer, mine).content.decode(), "overview-budget")
+    assert "No budget yet." in viewer_page and reverse("budgets:create") not in viewer_page
+
+
+def test_heat_map_cells_count_live_risks_and_link_to_the_filtered_register(client, cast):
+    mine, _theirs = grow(cast, 1)
+    Risk.objects.create(campaign=mine, title="closed one", category="technical", probability=5, impact=5,
+                        status="closed")  # fmt: skip
+    page = section(overview(client, cast.member, mine).content.decode(), "overview-risks")
+    cell = re.search(r'<td class="heatmap-cell[^"]*" data-probability="5" data-impact="5" data-count="(\d+)">\s*'
+                     r'<a href="([^"]+)"', page)  # fmt: skip
+    assert cell and cell.group(1) == "1"  # the closed risk is not live
+    url = cell.group(2).replace("&amp;", "&")
+    assert url == f"{reverse('risks:list')}?campaign={mine.pk}&status=live&probability=5&impact=5"
+    client.force_login(cast.member)
+    listed = client.get(url).content.decode()
+    shown = set(map(int, re.findall(r'data-risk="(\d+)"', listed)))
+    assert shown == {Risk.objects.get(campaign=mine, title__startswith="red").pk}
+    alerts = re.search(r'<ul class="list-unstyled small mb-0 open-alerts">.*?</ul>', page, re.S).group(0)
+    assert alerts.index("red risk") < alerts.index("yellow risk") < alerts.index("blue risk")
+
+
+def test_next_standup_links_to_its_meeting(client, cast):
+    mine, _theirs = grow(cast, 1)
+    meeting = Meeting.objects.get(series__campaign=mine)
+    page = section(overview(client, cast.viewer, mine).content.decode(), "overview-standup")
+    assert reverse("reviews:meeting", args=[meeting.pk]) in page
+    assert "0 status updates filed" in page
+    Meeting.objects.filter(pk=meeting.pk).update(status="cancelled")
+    page = section(overview(client, cast.viewer, mine).content.decode(), "overview-standup")
+    assert "No standup scheduled." in page
+
+
+def count_queries(client, user, campaign) -> int:
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("who", ["viewer", "executive"])
+def test_overview_query_count_is_constant_as_the_campaigns_data_grows_tenfold(client, cast, who):
+    """Ten times the risks, budget lines, expenses, meetings and tasks on the same campaign: same query count."""
+    from budgets.models import BudgetLine, Expense
+    from campaigns.models import Task
+    from reviews.models import ActionItem
+
+    mine, _theirs = grow(cast, 1)
+    user = getattr(cast, who)
+
+    def more(times: int) -> None:
+        approved = Budget.objects.get(campaign=mine, status="approved")
+        meeting = Meeting.objects.get(series__campaign=mine)
+        phase = mine.phases.first()
+        for _ in range(times):
+            Risk.objects.create(campaign=mine, title="more", category="market", probability=3, impact=3,
+                                alert_level="yellow")  # fmt: skip
+            line = BudgetLine.objects.create(budget=approved, category="materials", kind="flexible", amount=1000)
+            Expense.objects.create(line=line, amount=10, date=mine.start_date, description="x", recorded_by=cast.lead)
+            Task.objects.create(campaign=mine, phase=phase, title="more", start_date=mine.start_date,
+                                due_date=mine.start_date, owner=cast.member)  # fmt: skip
+            ActionItem.objects.create(meeting=meeting, title="more", owner=cast.member)
+
+    more(2)
+    small = count_queries(client, user, mine)
+    more(18)
+    large = count_queries(client, user, mine)
+    assert large == small, (small, large)
+    assert small <= 22
