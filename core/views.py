@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.permissions import parse_pk
@@ -19,6 +19,7 @@ from teams.selectors import team_list
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """ "My work": the person's teams and newest notifications (later issues add tasks, sign-offs, alerts)."""
     teams = list(team_list(user=request.user).filter(parent__isnull=True)[:20])
@@ -27,6 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request")
 def inbox(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "all")
@@ -77,6 +79,7 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def unread_badge(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html#unread-badge", {"unread_count": notification_unread_count(user=request.user)})
 

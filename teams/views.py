@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
 from core.permissions import Access, parse_pk
@@ -49,11 +49,13 @@ class ConcordLoginView(LoginView):
 
 
 @login_required
+@require_GET
 def team_index(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/team_list.html", {"teams": team_list(user=request.user)})
 
 
 @login_required
+@require_GET
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_team_for_user(request.user, pk)
     return render(
