@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
 from core.permissions import Access, parse_pk
+from core.security import lockout_message
 
 from .forms import MembershipForm, ProfileForm
 from .models import User
@@ -46,6 +47,22 @@ class ConcordLoginView(LoginView):
             context["demo_accounts"] = DEMO_ACCOUNTS
             context["demo_password"] = "concord-demo"
         return context
+
+
+def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' lock-out answer (AXES_LOCKOUT_CALLABLE): the login page again, with why, as 429
+    (the API token endpoint gets the reason as JSON)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": lockout_message()}, status=429)
+    from django.contrib.auth.forms import AuthenticationForm
+
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username})
+    context = {"form": form, "locked_out": lockout_message(), "next": request.POST.get("next", "")}
+    if settings.DEMO_MODE:
+        context["demo_accounts"] = DEMO_ACCOUNTS
+        context["demo_password"] = "concord-demo"
+    return render(request, "registration/login.html", context, status=429)
 
 
 @login_required

@@ -30,6 +30,7 @@ from django_htmx.http import retarget
 
 from core.errors import ApplicationError
 from core.permissions import Access
+from core.security import csp_update
 from teams.models import User
 
 from ..forms_work import (
@@ -456,6 +457,8 @@ def dependency_remove(request: HttpRequest, pk: int, task_pk: int, predecessor_p
 
 @login_required
 @require_GET
+# Frappe Gantt writes style attributes on its SVG (weekend shading, the hatch pattern): allowed on this page only.
+@csp_update(style_src_attr=["'unsafe-inline'"])
 def gantt(request: HttpRequest, pk: int) -> HttpResponse:
     """Tasks as Frappe Gantt bars (critical path highlighted) and the CPM schedule as a table."""
     campaign = get_campaign_for_user(request.user, pk, need=Access.READ)
