@@ -8,6 +8,7 @@ needed. Production is this same file with the environment set, checked by
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -261,6 +262,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Beside the per-username lock-out, the token endpoint answers 429 past this many requests per client address.
 API_TOKEN_THROTTLE_RATE = env.str("API_TOKEN_THROTTLE_RATE", default="30/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day|[smhd])", API_TOKEN_THROTTLE_RATE):
+    raise ImproperlyConfiguredEnv(
+        f"API_TOKEN_THROTTLE_RATE={API_TOKEN_THROTTLE_RATE!r} must look like 30/minute (per second, minute, hour or day)."
+    )
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "not logged in" into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [

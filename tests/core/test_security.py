@@ -66,7 +66,7 @@ def test_the_lock_ends_after_the_cool_off_and_a_success_resets_the_count(client)
     assert client.post(LOGIN, {"username": "alice", "password": PASSWORD}).status_code == 302
 
 
-def test_the_limit_and_the_lock_time_come_from_the_environment(client, settings):
+def test_a_lower_limit_and_a_shorter_lock_are_honoured(client, settings):
     settings.AXES_FAILURE_LIMIT = 2
     settings.AXES_COOLOFF_TIME = dt.timedelta(minutes=1)
     UserFactory(username="alice")
@@ -206,3 +206,9 @@ def test_behind_the_proxy_the_lock_uses_the_address_the_proxy_saw(client, settin
     assert locked.status_code == 429
     other = client.post(LOGIN, {"username": "alice", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="192.0.2.8")
     assert other.status_code == 302
+
+
+def test_a_malformed_throttle_rate_stops_start_up_with_its_name():
+    result = run_manage("check", env={**PRODUCTION, "API_TOKEN_THROTTLE_RATE": "lots"})
+    assert result.returncode != 0
+    assert "API_TOKEN_THROTTLE_RATE" in result.stderr
