@@ -16,12 +16,14 @@ Each method maps to an expectation: a dict persona → status, built from the pr
 status is ``None`` is allowed to write; that write is *not* performed (the test checks only that forbidden
 personas are refused and that nothing changed). Methods a rule does not name are exercised too and must answer
 405 (for GET, POST, and for API routes PATCH and DELETE). URL arguments are filled with real ids of the task
-force's objects by :func:`url_kwargs` (``pk`` is read by namespace or API basename); give a rule's odd argument
-in :data:`KWARGS` when that is not enough.
+force's objects by :func:`url_kwargs` (``pk`` is read by namespace or API basename: a new app or router basename
+goes into ``PK_BY_NAMESPACE``/``PK_BY_BASENAME``, a new kind of object into ``build_world``); give a rule's odd
+argument in :data:`KWARGS`, and a write that an empty body cannot reach the rights check with in :data:`BODIES`.
 
 Anonymous visitors are checked as an eleventh persona: HTML pages redirect them to the login page, the API
 answers 401. The outsider (lead of another team) must get 404 on the task force's objects, and no page or API
-answer they get may mention the task force's campaign (code ``WD-2027``) or its team.
+answer they get (streamed exports included) may carry the name of the task force's campaign or team, or the title
+of one of its tasks, risks or action items.
 
 Data: ``seed_demo``'s personas and objects (a small number of synthetic members), so the personas are exactly
 SPEC 2.1's: the task force's budget is awaiting sign-off, so the approvers read the campaign (SPEC 2).
@@ -100,6 +102,8 @@ CREATE_FORM = expect(IMPORTERS, hidden=frozenset())
 # lead (in the demo both are ``lead``); other readers 403, the outsider 404.
 CHAIR_PAGE = expect({"lead"})
 CHAIR = expect({"lead"}, status=None)
+# Org-wide pages for the executive and the admin only (e.g. a portfolio); 403 for the rest.
+EXEC_ONLY = expect({"exec", "admin"}, hidden=frozenset())
 MEMBER_DATA = expect(EVERYONE)  # masked for all but admin; the outsider's list is empty of the task force's
 
 RULES: dict[str, dict[str, Expectation]] = {
@@ -446,10 +450,13 @@ def url_kwargs(name: str, pattern: URLPattern, route: str, world: Mapping) -> di
         elif kwarg in KWARG_OBJECT:
             values[kwarg] = world[KWARG_OBJECT[kwarg]]
         elif kwarg == "pk" and is_api(route):
-            basename = max((b for b in PK_BY_BASENAME if name.startswith(b + "-")), key=len)
-            values[kwarg] = world[PK_BY_BASENAME[basename]]
+            basenames = [b for b in PK_BY_BASENAME if name.startswith(b + "-")]
+            assert basenames, f"{name}: which object is its pk? Add its router basename to PK_BY_BASENAME"
+            values[kwarg] = world[PK_BY_BASENAME[max(basenames, key=len)]]
         elif kwarg == "pk":
-            values[kwarg] = world[PK_BY_NAMESPACE[name.split(":")[0] if ":" in name else ""]]
+            namespace = name.split(":")[0] if ":" in name else ""
+            assert namespace in PK_BY_NAMESPACE, f"{name}: which object is its pk? Add {namespace!r} to PK_BY_NAMESPACE"
+            values[kwarg] = world[PK_BY_NAMESPACE[namespace]]
         else:
             raise AssertionError(f"{name}: no value for URL argument {kwarg!r}; add it to KWARGS")
     return values
@@ -512,10 +519,18 @@ def test_permission_matrix(persona):
     client = Client()
     if persona != ANONYMOUS:
         client.force_login(User.objects.get(username=persona))
-    from campaigns.models import Campaign
+    from campaigns.models import Campaign, Task
+    from reviews.models import ActionItem
+    from risks.models import Risk
 
-    # The campaign's and its team's names (its code is also the help text's example of a code).
-    leak_markers = Campaign.objects.filter(pk=world["campaign"]).values_list("name", "team__name").get()
+    # Names only the task force's rows carry: its campaign, team, a task, a risk, an action item (the campaign's
+    # code is also the help text's example of a code, so it is not one of them).
+    leak_markers = [
+        *Campaign.objects.filter(pk=world["campaign"]).values_list("name", "team__name").get(),
+        Task.objects.get(pk=world["task"]).title,
+        Risk.objects.get(pk=world["risk"]).title,
+        ActionItem.objects.get(pk=world["action_item"]).title,
+    ]
     before = snapshot()
     patterns = {name: (route, pattern) for name, route, pattern in iter_patterns()}
     problems: list[str] = []
@@ -545,8 +560,9 @@ def test_permission_matrix(persona):
                 wanted_text = str(wanted)
             if not ok:
                 problems.append(f"{method} {url} ({name}): {persona} got {response.status_code}, want {wanted_text}")
-            elif persona == "outsider" and response.status_code == 200 and not response.streaming:
-                body = response.content.decode("utf-8", "replace")
+            elif persona == "outsider" and response.status_code == 200:
+                raw = b"".join(response.streaming_content) if response.streaming else response.content
+                body = raw.decode("utf-8", "replace")
                 leaked = [marker for marker in leak_markers if marker in body]
                 if leaked:
                     problems.append(f"{method} {url} ({name}): the outsider sees {leaked}")

@@ -110,3 +110,25 @@ def test_main_pages_satisfy_the_content_security_policy(live_server, page: Page,
         if seen:
             problems[label] = seen
     assert not problems, "CSP violations:\n" + "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def test_the_lock_out_page_explains_itself_and_keeps_the_policy(live_server, page: Page, screenshot_dir):
+    from teams.demo import seed_organisation
+
+    seed_organisation()
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto(f"{live_server.url}/accounts/login/")
+    for _ in range(5):
+        page.get_by_label("Username").fill("deputy")
+        page.get_by_label("Password").fill("not-the-password")
+        page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Too many failed login attempts")
+    # The right password does not get in while the lock lasts.
+    page.get_by_label("Username").fill("deputy")
+    page.get_by_label("Password").fill("concord-demo")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("alert")).to_contain_text("locked for 15 minutes")
+    page.screenshot(path=str(screenshot_dir / "csp-login-locked-out.png"), caret="initial")
+    assert not console
