@@ -8,6 +8,8 @@ needed. Production is this same file with the environment set, checked by
 from __future__ import annotations
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -29,6 +31,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto, and its X-Forwarded-For for the client's address.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 # Set by the test settings; lets pages and services know they are under test.
 TESTING = False
 
@@ -48,6 +52,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "template_partials",
+    "axes",
     "core",
     "teams",
     "campaigns",
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -69,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -168,6 +176,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # --- Auth -------------------------------------------------------------------
 
 AUTH_USER_MODEL = "teams.User"
+# django-axes first: it refuses a locked-out username + address before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -249,6 +262,12 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- REST API ---------------------------------------------------------------
 
+# Beside the per-username lock-out, the token endpoint answers 429 past this many requests per client address.
+API_TOKEN_THROTTLE_RATE = env.str("API_TOKEN_THROTTLE_RATE", default="30/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day|[smhd])", API_TOKEN_THROTTLE_RATE):
+    raise ImproperlyConfiguredEnv(
+        f"API_TOKEN_THROTTLE_RATE={API_TOKEN_THROTTLE_RATE!r} must look like 30/minute (per second, minute, hour or day)."
+    )
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "not logged in" into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -269,6 +288,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_THROTTLE_RATES": {"auth": API_TOKEN_THROTTLE_RATE},
+    "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else None,
     "DATE_FORMAT": "%Y-%m-%d",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -304,8 +325,40 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env.bool("BEHIND_TLS_PROXY", default=False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one username from one address,
+# that pair is locked out for LOGIN_LOCKOUT_MINUTES (the login page and the API token endpoint alike);
+# a successful login resets the count. Failed attempts are kept in the database (shared by every process).
+AXES_ENABLED = env.bool("LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "teams.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Content-Security-Policy (core.middleware.ContentSecurityPolicyMiddleware): no inline script or style, Swagger UI
+# included (its start-up script is served as a file, its inline stylesheet moved to static/concord/swagger.css).
+# One exception, set by the view with core.security.csp_update: the Gantt page allows style *attributes*
+# (style-src-attr 'unsafe-inline'), which Frappe Gantt writes on its SVG; <style> elements stay refused there too.
+# CSP_REPORT_ONLY=1 sends the policy as Content-Security-Policy-Report-Only (to try a change without breaking pages).
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    # 'report-sample' only adds the first characters of a refused inline script or style to the report.
+    "script-src": ["'self'", "'report-sample'"],
+    "style-src": ["'self'", "'report-sample'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
 
 # --- Logging ----------------------------------------------------------------
 

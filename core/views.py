@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from budgets.selectors import signoff_queue
@@ -36,6 +36,7 @@ def _first(queryset: QuerySet, limit: int) -> tuple[list[Any], bool]:
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """ "My work" (SPEC 8): my tasks (late first), budgets awaiting my sign-off, alerts on risks I own, my next
     meetings and the status updates I still owe, my action items, my teams and unread notifications. Each list
@@ -79,6 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request")
 def inbox(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "all")
@@ -129,6 +131,7 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def unread_badge(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html#unread-badge", {"unread_count": notification_unread_count(user=request.user)})
 

@@ -4,17 +4,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
 from core.permissions import Access, parse_pk
+from core.security import lockout_message
 
 from .forms import MembershipForm, ProfileForm
 from .models import User
@@ -48,12 +49,30 @@ class ConcordLoginView(LoginView):
         return context
 
 
+def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' lock-out answer (AXES_LOCKOUT_CALLABLE): the login page again, with why, as 429
+    (the API token endpoint gets the reason as JSON)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": lockout_message()}, status=429)
+    from django.contrib.auth.forms import AuthenticationForm
+
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username})
+    context = {"form": form, "locked_out": lockout_message(), "next": request.POST.get("next", "")}
+    if settings.DEMO_MODE:
+        context["demo_accounts"] = DEMO_ACCOUNTS
+        context["demo_password"] = "concord-demo"
+    return render(request, "registration/login.html", context, status=429)
+
+
 @login_required
+@require_GET
 def team_index(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/team_list.html", {"teams": team_list(user=request.user)})
 
 
 @login_required
+@require_GET
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_team_for_user(request.user, pk)
     return render(

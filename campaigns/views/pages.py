@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from budgets.selectors import campaign_budget_overview
@@ -91,6 +91,7 @@ def _abilities(campaign: Campaign) -> dict[str, bool]:
 
 
 @login_required
+@require_GET
 def campaign_index(request: HttpRequest) -> HttpResponse:
     teams = team_list(user=request.user).filter(parent__isnull=True)
     form = CampaignFilterForm(request.GET or None, teams=teams)
@@ -165,6 +166,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The overview: phase lights, next milestones, late tasks, schedule, KPIs against target, lifecycle."""
     campaign = get_campaign_for_user(request.user, pk)
@@ -430,6 +432,7 @@ def _plan_context(
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request")
 def campaign_plan(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request.user, pk)

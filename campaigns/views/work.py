@@ -24,12 +24,13 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
 from core.errors import ApplicationError
 from core.permissions import Access
+from core.security import csp_update
 from teams.models import User
 
 from ..forms_work import (
@@ -233,6 +234,7 @@ def _tasks_context(
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request")
 def tasks(request: HttpRequest, pk: int) -> HttpResponse:
     """The campaign's tasks as a table (``?view=list``, 100 a page) or a status board (``?view=board``)."""
@@ -312,6 +314,7 @@ def _task_page_context(
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request")
 def task_detail(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     """One task: its full edit form and its dependency editor (htmx asks for the editor alone)."""
@@ -453,6 +456,9 @@ def dependency_remove(request: HttpRequest, pk: int, task_pk: int, predecessor_p
 
 
 @login_required
+@require_GET
+# Frappe Gantt writes style attributes on its SVG (weekend shading, the hatch pattern): allowed on this page only.
+@csp_update(style_src_attr=["'unsafe-inline'"])
 def gantt(request: HttpRequest, pk: int) -> HttpResponse:
     """Tasks as Frappe Gantt bars (critical path highlighted) and the CPM schedule as a table."""
     campaign = get_campaign_for_user(request.user, pk, need=Access.READ)
@@ -563,6 +569,7 @@ def _kpis_context(campaign: Campaign, *, kpi_form: KpiForm | None = None, readin
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request")
 def kpis(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request.user, pk, need=Access.READ)
@@ -645,6 +652,7 @@ def _channels_context(campaign: Campaign, *, form: ChannelForm | None = None) ->
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request")
 def channels(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request.user, pk, need=Access.READ)
