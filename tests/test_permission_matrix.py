@@ -164,6 +164,8 @@ RULES: dict[str, dict[str, Expectation]] = {
     "campaigns:channels": {"GET": READ},
     "campaigns:channel_create": {"POST": WRITE},
     "campaigns:channel_delete": {"POST": WRITE},
+    "campaigns:summary": {"GET": READ},
+    "campaigns:portfolio": {"GET": EXEC_ONLY},
     # --- budgets --------------------------------------------------------------------------------------------------
     "budgets:list": {"GET": ANYONE},
     "budgets:queue": {"GET": ANYONE},
