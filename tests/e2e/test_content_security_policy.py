@@ -79,6 +79,7 @@ def more_pages(wd) -> dict[str, str]:
         "meeting": f"/reviews/meetings/{held.pk}/",
         "inbox": "/inbox/",
         "team": f"/teams/{wd.team_id}/",
+        "printable summary": f"/campaigns/{wd.pk}/summary/",
     }
 
 
