@@ -76,9 +76,11 @@ def agenda_build(meeting: Meeting) -> list[dict[str, Any]]:
 
 @transaction.atomic
 def meeting_open(*, meeting: Meeting, actor: User) -> Meeting:
-    """Build the agenda now (the chair's own items are kept); only the chair or the campaign's lead opens it."""
+    """Build the agenda now (the chair's own items and items with notes are kept); only the chair or the campaign's
+    lead opens it, and only until the minutes are published."""
     meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
     _require_chair(meeting, actor)
+    _require_unpublished(meeting)  # the published minutes are read item by item from this agenda
     built = agenda_build(meeting)
     built_keys = {item["key"] for item in built}
     noted = set(meeting.agenda_notes.values_list("item_key", flat=True))

@@ -249,6 +249,9 @@ def meeting_open_view(request: HttpRequest, pk: int) -> HttpResponse:
         meeting_open(meeting=meeting, actor=request.user)
     except NotAllowed as exc:
         raise PermissionDenied(str(exc.message)) from None
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+        return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
     messages.success(request, _("The agenda is up to date."))
     return _redirect("reviews:meeting", meeting.pk, anchor="#agenda")
 

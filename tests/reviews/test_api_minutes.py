@@ -119,7 +119,7 @@ def test_attendance_is_required_in_a_patch(api, cast, meeting):
     assert response.status_code == 400 and set(response.json()) == {"attendees"}
 
 
-def test_published_minutes_are_closed_to_notes_and_attendance(api, cast, meeting):
+def test_published_minutes_are_closed_to_notes_attendance_and_a_new_agenda(api, cast, meeting):
     key = meeting.agenda[0]["key"]
     agenda_note_save(meeting=meeting, actor=cast.lead, key=key, decision="Go")
     meeting.attendees.set([cast.lead])
@@ -127,7 +127,10 @@ def test_published_minutes_are_closed_to_notes_and_attendance(api, cast, meeting
     client = api(cast.lead)
     assert client.post(item_url(meeting, key), {"decision": "Stop"}, format="json").status_code == 409
     assert client.patch(f"{MEETINGS}{meeting.pk}/", {"attendees": [cast.member.pk]}, format="json").status_code == 409
+    assert client.post(f"{MEETINGS}{meeting.pk}/open/").status_code == 409
     assert AgendaNote.objects.get().decision == "Go" and set(meeting.attendees.all()) == {cast.lead}
+    meeting.refresh_from_db()
+    assert [item["key"] for item in meeting.agenda][0] == key
 
 
 def test_the_meeting_list_stays_at_constant_queries_with_notes_and_attendees(api, cast, campaign):

@@ -202,10 +202,12 @@ def test_published_minutes_show_attendance_and_each_items_notes(cast, meeting, b
         (url("attendance", meeting.pk), {"attendees": [cast.lead.pk]}),
         (url("minutes_draft", meeting.pk), {"minutes": "late"}),
         (url("agenda_move", meeting.pk), {"key": third, "direction": "up"}),
+        (url("open", meeting.pk), {}),  # a refreshed agenda would rewrite the published minutes
     ):
         response = client.post(path, data, follow=True)
         assert "published already" in response.content.decode(), path
     assert AgendaNote.objects.count() == 1 and meeting.attendees.count() == 2 and keys(meeting) == before
+    assert url("open", meeting.pk) not in client.get(url("meeting", meeting.pk)).content.decode()
     meeting.refresh_from_db()
     assert meeting.minutes == ""
 

@@ -16,6 +16,7 @@ from campaigns.services import campaign_create
 from core.models import Notification
 from reviews.models import Meeting, ReminderSent, ReviewSeries
 from teams.models import User
+from tests.conftest import need_service, using_postgres
 from tests.worker import ARTIFACTS, running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -34,6 +35,8 @@ def _interval(stamp: str, seconds: str) -> tuple[dt.datetime, dt.datetime]:
 
 
 def test_a_double_beat_on_two_pool_processes_sends_each_reminder_once(cast, redis_service, unique_queue):
+    # Two processes writing at once: SQLite would only say "database is locked"; the guarantee is PostgreSQL's.
+    need_service(using_postgres(), "PostgreSQL")
     campaign = campaign_create(actor=cast.lead, team=cast.team, code="BEAT-R", name="Beat",
                                start_date=dt.date(2026, 1, 1), end_date=dt.date(2027, 12, 31))  # fmt: skip
     people = User.objects.bulk_create(User(username=f"db-{i}", password="!") for i in range(PEOPLE))
