@@ -472,8 +472,7 @@ def agenda_move(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_chaired_meeting(request, pk)
     form = AgendaMoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose an agenda item and a direction."))
-        return HttpResponse(status=400)
+        return HttpResponse(_("Choose an agenda item and a direction."), status=400, content_type="text/plain")
     try:
         agenda_move_item(meeting=meeting, actor=request.user, key=form.cleaned_data["key"], offset=form.offset())
     except Conflict as exc:
