@@ -402,6 +402,8 @@ def agenda_note(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         except NotAllowed as exc:
             raise PermissionDenied(str(exc.message)) from None
         except Conflict as exc:
+            if request.htmx:
+                return HttpResponse(str(exc.message), status=409, content_type="text/plain")
             messages.error(request, str(exc.message))
             return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
         except ApplicationError as exc:
@@ -412,8 +414,10 @@ def agenda_note(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             saved = True
     if request.htmx:  # the autosave: a word for the status line beside the form
         if saved:
-            return HttpResponse(_("Saved."))
-        return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400)
+            return HttpResponse(_("Saved."), content_type="text/plain")
+        return HttpResponse(
+            " ".join(e for errors in form.errors.values() for e in errors), status=400, content_type="text/plain"
+        )
     if saved:
         item = request.POST.get("item", "")
         if request.POST.get("go") == "next" and item.isdigit():
@@ -433,14 +437,16 @@ def minutes_draft(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             minutes_draft_save(meeting=meeting, actor=request.user, minutes=form.cleaned_data["minutes"])
         except Conflict as exc:
+            if request.htmx:
+                return HttpResponse(str(exc.message), status=409, content_type="text/plain")
             messages.error(request, str(exc.message))
             return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
         if request.htmx:
-            return HttpResponse(_("Draft saved."))
+            return HttpResponse(_("Draft saved."), content_type="text/plain")
         messages.success(request, _("Draft saved."))
         return _item_redirect(meeting, request.POST.get("item", ""))
     if request.htmx:
-        return HttpResponse(" ".join(form.errors.get("minutes", [])), status=400)
+        return HttpResponse(" ".join(form.errors.get("minutes", [])), status=400, content_type="text/plain")
     return render(request, "reviews/meeting_run.html", _run_context(request, meeting, minutes_form=form), status=400)
 
 

@@ -208,6 +208,12 @@ def test_published_minutes_show_attendance_and_each_items_notes(cast, meeting, b
         assert "published already" in response.content.decode(), path
     assert AgendaNote.objects.count() == 1 and meeting.attendees.count() == 2 and keys(meeting) == before
     assert url("open", meeting.pk) not in client.get(url("meeting", meeting.pk)).content.decode()
+    # The autosave hears it too, in a word rather than a redirect.
+    late = client.post(url("agenda_note", meeting.pk, first), {"notes": "late"}, HTTP_HX_REQUEST="true")
+    assert late.status_code == 409 and late.content.decode() == "These minutes were published already."
+    late = client.post(url("minutes_draft", meeting.pk), {"minutes": "late"}, HTTP_HX_REQUEST="true")
+    assert late.status_code == 409
+    assert AgendaNote.objects.get().notes == "H5 late"
     meeting.refresh_from_db()
     assert meeting.minutes == ""
 
