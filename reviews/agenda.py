@@ -25,7 +25,7 @@ from core.services.notifications import notify
 from risks.models import AlertLevel, Risk, RiskStatus
 from teams.models import User
 
-from .models import ActionItem, Meeting, MeetingStatus, Retrospective, ReviewKind
+from .models import ActionItem, AgendaNote, Meeting, MeetingStatus, Retrospective, ReviewKind
 
 
 def _item(kind: str, title: str, url: str = "", **extra: Any) -> dict[str, Any]:
@@ -76,11 +76,22 @@ def agenda_build(meeting: Meeting) -> list[dict[str, Any]]:
 
 @transaction.atomic
 def meeting_open(*, meeting: Meeting, actor: User) -> Meeting:
-    """Build the agenda now (the chair's own items are kept); only the chair or the campaign's lead opens it."""
+    """Build the agenda now (the chair's own items and items with notes are kept); only the chair or the campaign's
+    lead opens it, and only until the minutes are published."""
     meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
     _require_chair(meeting, actor)
-    own = [item for item in meeting.agenda if item.get("kind") == "chair"]
-    meeting.agenda = agenda_build(meeting) + own
+    _require_unpublished(meeting)  # the published minutes are read item by item from this agenda
+    built = agenda_build(meeting)
+    built_keys = {item["key"] for item in built}
+    noted = set(meeting.agenda_notes.values_list("item_key", flat=True))
+    # The chair's own items stay, and so does any item that has notes or a decision, even if it is no longer
+    # in the campaign's live state (its minutes must not vanish).
+    own = [
+        item
+        for item in meeting.agenda
+        if item["key"] not in built_keys and (item.get("kind") == "chair" or item["key"] in noted)
+    ]
+    meeting.agenda = built + own
     meeting.save(update_fields=["agenda"])
     return meeting
 
@@ -88,6 +99,86 @@ def meeting_open(*, meeting: Meeting, actor: User) -> Meeting:
 def _require_chair(meeting: Meeting, actor: User) -> None:
     if actor.pk not in (meeting.series.chair_id, meeting.series.campaign.lead_id):
         raise NotAllowed(_("Only the chair or the campaign lead runs the meeting."))
+
+
+def _require_unpublished(meeting: Meeting) -> None:
+    if meeting.published_at is not None:
+        raise Conflict(_("These minutes were published already."))
+
+
+def _lock_for_chair(meeting: Meeting, actor: User) -> Meeting:
+    """The meeting, locked, after checking that the actor runs it and its minutes are still open."""
+    meeting = Meeting.objects.select_for_update(of=("self",)).select_related("series__campaign").get(pk=meeting.pk)
+    _require_chair(meeting, actor)
+    _require_unpublished(meeting)
+    return meeting
+
+
+@transaction.atomic
+def agenda_move_item(*, meeting: Meeting, actor: User, key: str, offset: int) -> Meeting:
+    """Move one agenda item up (``offset`` −1) or down (+1); at either end it stays where it is."""
+    meeting = _lock_for_chair(meeting, actor)
+    keys = [item["key"] for item in meeting.agenda]
+    if key not in keys:
+        raise ApplicationError(errors={"key": _("This meeting has no such agenda item.")})
+    if offset not in (-1, 1):
+        raise ApplicationError(errors={"direction": _("Move an item up or down.")})
+    here = keys.index(key)
+    there = here + offset
+    if 0 <= there < len(keys):
+        agenda = list(meeting.agenda)
+        agenda[here], agenda[there] = agenda[there], agenda[here]
+        meeting.agenda = agenda
+        meeting.save(update_fields=["agenda"])
+    return meeting
+
+
+NOTE_MAX_CHARS = 10000
+
+
+@transaction.atomic
+def agenda_note_save(*, meeting: Meeting, actor: User, key: str, notes: str = "", decision: str = "") -> AgendaNote:
+    """The chair's notes and decision on one agenda item, saved as the meeting goes (replacing earlier ones)."""
+    meeting = _lock_for_chair(meeting, actor)
+    if key not in {item["key"] for item in meeting.agenda}:
+        raise ApplicationError(errors={"key": _("This meeting has no such agenda item.")})
+    errors = {
+        field: _("At most %(n)d characters.") % {"n": NOTE_MAX_CHARS}
+        for field, value in (("notes", notes), ("decision", decision))
+        if len(value) > NOTE_MAX_CHARS
+    }
+    if errors:
+        raise ApplicationError(errors=errors)
+    note, _created = AgendaNote.objects.update_or_create(
+        meeting=meeting, item_key=key, defaults={"notes": notes.strip(), "decision": decision.strip()}
+    )
+    return note
+
+
+@transaction.atomic
+def attendance_record(*, meeting: Meeting, actor: User, attendees: list[User]) -> Meeting:
+    """Who attended: the chair and the series' participants only; replaces the earlier record."""
+    meeting = _lock_for_chair(meeting, actor)
+    series = meeting.series
+    allowed = set(series.participants.values_list("pk", flat=True)) | {series.chair_id}
+    strangers = sorted({user.pk for user in attendees if user.pk not in allowed})
+    if strangers:
+        raise ApplicationError(
+            errors={
+                "attendees": [_("User %(id)s is not a participant of this meeting.") % {"id": pk} for pk in strangers]
+            }
+        )
+    meeting.attendees.set(attendees)
+    return meeting
+
+
+@transaction.atomic
+def minutes_draft_save(*, meeting: Meeting, actor: User, minutes: str) -> Meeting:
+    """Keep the chair's draft of the general minutes between standup-mode steps; nobody is told yet."""
+    meeting = _lock_for_chair(meeting, actor)
+    meeting.minutes = minutes
+    meeting.save(update_fields=["minutes"])
+    return meeting
 
 
 @transaction.atomic
@@ -142,7 +233,7 @@ def minutes_publish(*, meeting: Meeting, actor: User, minutes: str) -> Meeting:
     _require_chair(meeting, actor)
     if meeting.published_at is not None:
         raise Conflict(_("These minutes were published already."))
-    if not minutes.strip():
+    if not minutes.strip() and not meeting.agenda_notes.exclude(notes="", decision="").exists():
         raise ApplicationError(errors={"minutes": _("Write the minutes before publishing them.")})
     meeting.minutes, meeting.published_at, meeting.status = minutes, timezone.now(), MeetingStatus.HELD
     meeting.save(update_fields=["minutes", "published_at", "status"])

@@ -130,8 +130,128 @@ class ActionItemForm(forms.Form):
 
 class MinutesForm(forms.Form):
     minutes = forms.CharField(
-        label=_("Minutes (notes and decisions)"),
+        label=_("General minutes"),
         max_length=20000,
+        required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 10}),
-        help_text=_("Kept in this box until you publish; publishing sends them to the participants once."),
+        help_text=_(
+            "Saved as a draft as you go; the notes and decisions of each agenda item are part of the minutes too. "
+            "Publishing sends them to the participants once."
+        ),
     )
+
+
+class AgendaNoteForm(forms.Form):
+    """Notes and the decision on one agenda item (standup mode)."""
+
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    decision = forms.CharField(
+        label=_("Decision"), required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AgendaMoveForm(forms.Form):
+    key = forms.CharField(max_length=64)
+    direction = forms.ChoiceField(choices=[("up", _("Up")), ("down", _("Down"))])
+
+    def offset(self) -> int:
+        return -1 if self.cleaned_data["direction"] == "up" else 1
+
+
+class AttendanceForm(forms.Form):
+    attendees = forms.TypedMultipleChoiceField(
+        label=_("Attended"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"invalid_choice": _("Only the meeting's participants can be marked as attending.")},
+    )
+
+    def __init__(self, *args: Any, participants: Sequence[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {u.pk: u for u in participants}
+        self.fields["attendees"].choices = _people(participants)
+
+    def clean_attendees(self) -> list[User]:
+        return [self.people[pk] for pk in self.cleaned_data["attendees"]]
+
+
+SCORES = [("", _("Score…")), *[(n, str(n)) for n in range(1, 6)]]
+
+
+def _score(label: Any) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        coerce=int,
+        choices=SCORES,
+        error_messages={"required": _("Score from 1 (poor) to 5 (excellent).")},
+        help_text=_("1 = poor … 5 = excellent"),
+    )
+
+
+def _comment(label: Any, rows: int = 2) -> forms.CharField:
+    return forms.CharField(label=label, required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": rows}))
+
+
+class RetrospectiveForm(forms.Form):
+    """The retrospective template (SPEC 7 seed): four dimensions scored and commented, then the report."""
+
+    DIMENSIONS = (
+        ("goal", _("Goal attainment")),
+        ("efficiency", _("Resource efficiency")),
+        ("innovation", _("Innovations")),
+        ("improvement", _("Improvements")),
+    )
+    goal_score = _score(_("Goal attainment"))
+    goal_comment = _comment(_("Comment on goal attainment"))
+    efficiency_score = _score(_("Resource efficiency"))
+    efficiency_comment = _comment(_("Comment on resource efficiency"))
+    innovation_score = _score(_("Innovations"))
+    innovation_comment = _comment(_("Comment on innovations"))
+    improvement_score = _score(_("Improvements"))
+    improvement_comment = _comment(_("Comment on improvements"))
+    lessons = _comment(_("Lessons learned"), rows=3)
+    suggestions = _comment(_("Suggestions"), rows=3)
+    responsibilities = _comment(_("Responsibility assignment"), rows=3)
+
+    def dimensions(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
+        return [(label, self[f"{key}_score"], self[f"{key}_comment"]) for key, label in self.DIMENSIONS]
+
+
+class ImprovementForm(forms.Form):
+    """One improvement; it becomes an action item (a blank row is ignored)."""
+
+    title = forms.CharField(label=_("Improvement"), max_length=200, required=False)
+    owner = forms.TypedChoiceField(
+        label=_("Owner"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": _("The owner must be a lead, deputy or member of the campaign's team.")},
+    )
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput)
+
+    def __init__(self, *args: Any, owners: Sequence[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owners = {u.pk: u for u in owners}
+        self.fields["owner"].choices = [("", _("Choose…")), *_people(owners)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if (data.get("title") or "").strip() and data.get("owner") is None and "owner" not in self.errors:
+            self.add_error("owner", _("Say who owns this improvement."))
+        elif data.get("owner") is not None and not (data.get("title") or "").strip():
+            self.add_error("title", _("Say what is to be improved."))
+        return data
+
+    def improvement(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if not (data.get("title") or "").strip():
+            return None
+        return {"title": data["title"], "owner": self.owners[data["owner"]], "due_date": data.get("due_date")}
+
+
+ImprovementFormSet = forms.formset_factory(ImprovementForm, extra=3, max_num=10, validate_max=True)

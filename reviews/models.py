@@ -208,3 +208,22 @@ class Retrospective(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting}"
+
+
+class AgendaNote(models.Model):
+    """The minutes of one agenda item (SPEC 7: per agenda item notes and decisions), kept as the chair writes them
+    in standup mode; ``item_key`` is the agenda item's ``key``."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_notes")
+    item_key = models.CharField(_("agenda item"), max_length=64)
+    notes = models.TextField(_("notes"), blank=True)
+    decision = models.TextField(_("decision"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("agenda item notes")
+        verbose_name_plural = _("agenda item notes")
+        constraints = [models.UniqueConstraint(fields=["meeting", "item_key"], name="one_note_per_agenda_item")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} {self.item_key}"

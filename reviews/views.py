@@ -13,12 +13,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns.models import Campaign
 from campaigns.permissions import campaign_policy, get_campaign_for_user
@@ -27,10 +27,33 @@ from core.errors import ApplicationError, Conflict, NotAllowed
 from core.permissions import Access, principal_for
 from teams.models import User
 
-from .agenda import action_item_create, agenda_add_item, meeting_open, minutes_publish
-from .forms import ActionItemForm, AgendaItemForm, MinutesForm, SeriesForm, StatusUpdateForm
-from .models import Meeting, MeetingStatus, ReviewSeries, StatusUpdate
+from .agenda import (
+    action_item_create,
+    action_item_to_task,
+    agenda_add_item,
+    agenda_move_item,
+    agenda_note_save,
+    attendance_record,
+    meeting_open,
+    minutes_draft_save,
+    minutes_publish,
+    retrospective_save,
+)
+from .forms import (
+    ActionItemForm,
+    AgendaItemForm,
+    AgendaMoveForm,
+    AgendaNoteForm,
+    AttendanceForm,
+    ImprovementFormSet,
+    MinutesForm,
+    RetrospectiveForm,
+    SeriesForm,
+    StatusUpdateForm,
+)
+from .models import ActionItem, Meeting, MeetingStatus, Retrospective, ReviewKind, ReviewSeries, StatusUpdate
 from .permissions import meeting_policy
+from .selectors import agenda_with_notes
 from .services import series_save, status_update_file
 
 UPCOMING_SHOWN = 20
@@ -54,7 +77,9 @@ def _redirect(name: str, *args: Any, anchor: str = "", query: str = "") -> HttpR
 
 def get_meeting_for_user(user: Any, pk: Any, *, need: Access = Access.READ) -> Meeting:
     """The meeting, seen through its campaign's rule: 404 when invisible, 403 when ``need`` is not met."""
-    queryset = Meeting.objects.select_related("series__campaign__team", "series__campaign__lead", "series__chair")
+    queryset = Meeting.objects.select_related(
+        "series__campaign__team", "series__campaign__lead", "series__chair"
+    ).prefetch_related("agenda_notes")
     return meeting_policy.get(user, queryset, pk, need=need)
 
 
@@ -149,6 +174,12 @@ def series_create(request: HttpRequest) -> HttpResponse:
 # --- One meeting -----------------------------------------------------------------------------------
 
 
+def _retrospective(meeting: Meeting) -> Retrospective | None:
+    if meeting.series.kind != ReviewKind.RETROSPECTIVE:
+        return None
+    return Retrospective.objects.filter(meeting=meeting).first()
+
+
 def _meeting_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> dict[str, Any]:
     series = meeting.series
     participants = list(series.participants.order_by("display_name", "username"))
@@ -167,7 +198,9 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> di
         "series": series,
         "campaign": series.campaign,
         "zone": series.timezone,
-        "agenda": meeting.agenda,
+        "agenda": agenda_with_notes(meeting),
+        "attendees": list(meeting.attendees.order_by("display_name", "username")),
+        "retrospective": _retrospective(meeting),
         "can_write": can_write,
         "chairs": chairs,
         "status_form": status_form,
@@ -216,6 +249,9 @@ def meeting_open_view(request: HttpRequest, pk: int) -> HttpResponse:
         meeting_open(meeting=meeting, actor=request.user)
     except NotAllowed as exc:
         raise PermissionDenied(str(exc.message)) from None
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+        return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
     messages.success(request, _("The agenda is up to date."))
     return _redirect("reviews:meeting", meeting.pk, anchor="#agenda")
 
@@ -224,13 +260,21 @@ def meeting_open_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _run_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> dict[str, Any]:
-    agenda = meeting.agenda
+    agenda = agenda_with_notes(meeting)
     try:
-        index = int(request.GET.get("item", 1))
+        index = int(request.GET.get("item") or request.POST.get("item") or 1)
     except ValueError:
         index = 1
     index = min(max(index, 1), max(len(agenda), 1))
     owners = _owners(meeting.series.campaign)
+    item = agenda[index - 1] if agenda else None
+    participants = _participants(meeting)
+    note_form = forms.get("note_form")
+    if note_form is None and item is not None:
+        note_form = AgendaNoteForm(initial={"notes": item["notes"], "decision": item["decision"]})
+    attendance_form = forms.get("attendance_form") or AttendanceForm(
+        participants=participants, initial={"attendees": [u.pk for u in meeting.attendees.all()]}
+    )
     return {
         "meeting": meeting,
         "series": meeting.series,
@@ -238,14 +282,24 @@ def _run_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> dict[s
         "zone": meeting.series.timezone,
         "agenda": agenda,
         "index": index,
-        "item": agenda[index - 1] if agenda else None,
+        "item": item,
         "previous": index - 1 if index > 1 else None,
         "next": index + 1 if index < len(agenda) else None,
+        "note_form": note_form,
+        "attendance_form": attendance_form,
         "action_items": list(meeting.action_items.select_related("owner")),
         "action_form": forms.get("action_form") or ActionItemForm(owners=owners),
         "agenda_form": forms.get("agenda_form") or AgendaItemForm(),
         "minutes_form": forms.get("minutes_form") or MinutesForm(initial={"minutes": meeting.minutes}),
     }
+
+
+def _participants(meeting: Meeting) -> list[User]:
+    """The chair and the series' participants: who can be marked as attending."""
+    series = meeting.series
+    people = {u.pk: u for u in series.participants.order_by("display_name", "username")}
+    people.setdefault(series.chair_id, series.chair)
+    return list(people.values())
 
 
 def _get_chaired_meeting(request: HttpRequest, pk: int) -> Meeting:
@@ -330,6 +384,193 @@ def minutes_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reviews/meeting_run.html", _run_context(request, meeting, minutes_form=form), status=400)
 
 
+def _item_redirect(meeting: Meeting, item: str) -> HttpResponseRedirect:
+    return _redirect("reviews:run", meeting.pk, query=f"item={item}" if item.isdigit() else "")
+
+
+@login_required
+@require_POST
+def agenda_note(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """Notes and the decision on one agenda item, saved as the meeting goes; "save and next" steps on. From htmx
+    (the autosave when a box loses focus) the answer is a word for the status line."""
+    meeting = _get_chaired_meeting(request, pk)
+    form = AgendaNoteForm(request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            agenda_note_save(meeting=meeting, actor=request.user, key=key, **form.cleaned_data)
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except Conflict as exc:
+            if request.htmx:
+                return HttpResponse(str(exc.message), status=409, content_type="text/plain")
+            messages.error(request, str(exc.message))
+            return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
+        except ApplicationError as exc:
+            if "key" in exc.errors:
+                raise Http404(exc.errors["key"][0]) from None
+            _report_error(form, exc)
+        else:
+            saved = True
+    if request.htmx:  # the autosave: a word for the status line beside the form
+        if saved:
+            return HttpResponse(_("Saved."), content_type="text/plain")
+        return HttpResponse(
+            " ".join(e for errors in form.errors.values() for e in errors), status=400, content_type="text/plain"
+        )
+    if saved:
+        item = request.POST.get("item", "")
+        if request.POST.get("go") == "next" and item.isdigit():
+            item = str(int(item) + 1)
+        messages.success(request, _("Notes saved."))
+        return _item_redirect(meeting, item)
+    return render(request, "reviews/meeting_run.html", _run_context(request, meeting, note_form=form), status=400)
+
+
+@login_required
+@require_POST
+def minutes_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep the draft of the general minutes (htmx autosave, or the "Save draft" button)."""
+    meeting = _get_chaired_meeting(request, pk)
+    form = MinutesForm(request.POST)
+    if form.is_valid():
+        try:
+            minutes_draft_save(meeting=meeting, actor=request.user, minutes=form.cleaned_data["minutes"])
+        except Conflict as exc:
+            if request.htmx:
+                return HttpResponse(str(exc.message), status=409, content_type="text/plain")
+            messages.error(request, str(exc.message))
+            return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
+        if request.htmx:
+            return HttpResponse(_("Draft saved."), content_type="text/plain")
+        messages.success(request, _("Draft saved."))
+        return _item_redirect(meeting, request.POST.get("item", ""))
+    if request.htmx:
+        return HttpResponse(" ".join(form.errors.get("minutes", [])), status=400, content_type="text/plain")
+    return render(request, "reviews/meeting_run.html", _run_context(request, meeting, minutes_form=form), status=400)
+
+
+@login_required
+@require_POST
+def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who attended (standup mode's checkboxes); the chair and the participants only."""
+    meeting = _get_chaired_meeting(request, pk)
+    form = AttendanceForm(request.POST, participants=_participants(meeting))
+    if form.is_valid():
+        try:
+            attendance_record(meeting=meeting, actor=request.user, attendees=form.cleaned_data["attendees"])
+        except Conflict as exc:
+            messages.error(request, str(exc.message))
+            return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
+        except ApplicationError as exc:
+            _report_error(form, exc)
+        else:
+            count = len(form.cleaned_data["attendees"])
+            messages.success(request, _("Attendance recorded: %(n)d present.") % {"n": count})
+            return _item_redirect(meeting, request.POST.get("item", ""))
+    return render(request, "reviews/meeting_run.html", _run_context(request, meeting, attendance_form=form), status=400)
+
+
+@login_required
+@require_POST
+def agenda_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move an agenda item up or down (the chair, before the minutes are published)."""
+    meeting = _get_chaired_meeting(request, pk)
+    form = AgendaMoveForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(_("Choose an agenda item and a direction."), status=400, content_type="text/plain")
+    try:
+        agenda_move_item(meeting=meeting, actor=request.user, key=form.cleaned_data["key"], offset=form.offset())
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+    except ApplicationError as exc:
+        raise Http404(str(next(iter(exc.errors.values()), [exc.message])[0])) from None
+    return _redirect("reviews:meeting", meeting.pk, anchor="#agenda")
+
+
+@login_required
+@require_POST
+def action_to_task(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    """Turn one of the meeting's action items into a campaign task, once; a second press only says so."""
+    meeting = _get_chaired_meeting(request, pk)
+    action = get_object_or_404(ActionItem, pk=action_pk, meeting=meeting)
+    try:
+        task = action_item_to_task(action=action, actor=request.user)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from None
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("“%(title)s” is now a task of the campaign.") % {"title": task.title})
+    return _redirect("reviews:meeting", meeting.pk, anchor="#actions")
+
+
+# --- Retrospective and printable pages ---------------------------------------------------------------
+
+
+def _retrospective_initial(retro: Retrospective | None) -> dict[str, Any] | None:
+    if retro is None:
+        return None
+    return {name: getattr(retro, name) for name in RetrospectiveForm.base_fields}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def retrospective_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chair scores the four dimensions and writes the report; each improvement becomes an action item.
+    Everything is saved together or nothing is."""
+    meeting = _get_chaired_meeting(request, pk)
+    if meeting.series.kind != ReviewKind.RETROSPECTIVE:
+        raise Http404(_("Only a retrospective meeting has a retrospective report."))
+    retro = _retrospective(meeting)
+    owners = _owners(meeting.series.campaign)
+    data = request.POST if request.method == "POST" else None
+    form = RetrospectiveForm(data, initial=_retrospective_initial(retro))
+    improvements = ImprovementFormSet(data, prefix="improvements", form_kwargs={"owners": owners})
+    if request.method == "POST" and form.is_valid() and improvements.is_valid():
+        rows = [f.improvement() for f in improvements.forms]
+        try:
+            retrospective_save(meeting=meeting, actor=request.user,
+                               improvements=[r for r in rows if r], **form.cleaned_data)  # fmt: skip
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except Conflict as exc:
+            messages.error(request, str(exc.message))
+            return _redirect("reviews:meeting", meeting.pk)
+        except ApplicationError as exc:
+            _report_error(form, exc)
+        else:
+            messages.success(request, _("Retrospective saved."))
+            return _redirect("reviews:meeting", meeting.pk, anchor="#retrospective")
+    context = {"meeting": meeting, "series": meeting.series, "campaign": meeting.series.campaign,
+               "zone": meeting.series.timezone, "form": form, "improvements": improvements, "retrospective": retro}  # fmt: skip
+    return render(request, "reviews/retrospective_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_GET
+def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The minutes as a clean page to print: attendance, each agenda item's notes and decision, action items."""
+    meeting = get_meeting_for_user(request.user, pk)
+    context = _meeting_context(request, meeting)
+    return render(request, "reviews/minutes_print.html", context)
+
+
+@login_required
+@require_GET
+def retrospective_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The retrospective report as a clean page to print."""
+    meeting = get_meeting_for_user(request.user, pk)
+    retro = _retrospective(meeting)
+    if retro is None:
+        raise Http404(_("This meeting has no retrospective report yet."))
+    context = {"meeting": meeting, "series": meeting.series, "campaign": meeting.series.campaign,
+               "zone": meeting.series.timezone, "retrospective": retro,
+               "attendees": list(meeting.attendees.order_by("display_name", "username")),
+               "action_items": list(meeting.action_items.select_related("owner"))}  # fmt: skip
+    return render(request, "reviews/retrospective_print.html", context)
+
+
 app_name = "reviews"
 urlpatterns = [
     path("", review_list, name="list"),
@@ -341,4 +582,12 @@ urlpatterns = [
     path("meetings/<int:pk>/agenda/", agenda_add, name="agenda_add"),
     path("meetings/<int:pk>/actions/", action_add, name="action_add"),
     path("meetings/<int:pk>/publish/", minutes_publish_view, name="publish"),
+    path("meetings/<int:pk>/minutes/", minutes_draft, name="minutes_draft"),
+    path("meetings/<int:pk>/attendance/", attendance, name="attendance"),
+    path("meetings/<int:pk>/agenda/move/", agenda_move, name="agenda_move"),
+    path("meetings/<int:pk>/agenda/<slug:key>/notes/", agenda_note, name="agenda_note"),
+    path("meetings/<int:pk>/actions/<int:action_pk>/task/", action_to_task, name="action_to_task"),
+    path("meetings/<int:pk>/retrospective/", retrospective_edit, name="retrospective"),
+    path("meetings/<int:pk>/retrospective/print/", retrospective_print, name="retrospective_print"),
+    path("meetings/<int:pk>/print/", minutes_print, name="minutes_print"),
 ]

@@ -38,11 +38,18 @@ def test_database_url() -> str:
 
 @contextmanager
 def running_worker(
-    *, queue: str, broker_url: str, extra_env: dict[str, str] | None = None, transport_options: dict | None = None
+    *,
+    queue: str,
+    broker_url: str,
+    extra_env: dict[str, str] | None = None,
+    transport_options: dict | None = None,
+    concurrency: int = 1,
 ) -> Iterator[subprocess.Popen]:
     """Start ``celery -A config worker`` consuming ``queue``; point this process's producers at it too.
 
     ``broker_url`` is a Redis URL, or ``filesystem://`` with ``CELERY_FILESYSTEM_FOLDER`` in ``extra_env``.
+    ``concurrency`` 1 runs the solo pool (one process); more runs that many prefork child processes, whose
+    log lines name them (``ForkPoolWorker-N``).
     """
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"worker-{queue}.log"
@@ -59,9 +66,10 @@ def running_worker(
     env.update(extra_env or {})
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
-        "-Q", queue, "-n", f"{queue}@%h", "--pool", "solo", "--loglevel", "INFO",
+        "-Q", queue, "-n", f"{queue}@%h", "--loglevel", "INFO",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
+    command += ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "--concurrency", str(concurrency)]
     if broker_url.startswith("redis"):
         env["REDIS_URL"] = broker_url
     previous = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.api.serializers import MAX_ID, related_field
@@ -15,6 +16,7 @@ from core.roles import TeamRole
 from teams.models import User
 
 from ..models import ActionItem, Meeting, Retrospective, ReviewSeries, StatusUpdate
+from ..selectors import agenda_with_notes
 
 TIME_FORMAT = "%H:%M"
 
@@ -134,16 +136,69 @@ class ActionItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AgendaItemSerializer(serializers.Serializer):
+    """One agenda item with its minutes. ``key`` names it in ``agenda/{key}/``; the other fields of a built item
+    (``url``, ``due``, ``owner``, ``level`` …) depend on its ``kind``."""
+
+    key = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=10000, trim_whitespace=False, help_text=_("Notes on this item.")
+    )
+    decision = serializers.CharField(
+        required=False, allow_blank=True, max_length=10000, trim_whitespace=False, help_text=_("What was decided.")
+    )
+
+    def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
+        return dict(instance)
+
+
 class MeetingSerializer(serializers.ModelSerializer):
-    """One occurrence of a series. The agenda is built when the chair opens the meeting; the minutes are
-    published once through ``publish/``; action items are raised through ``action-items/``."""
+    """One occurrence of a series. The agenda is built when the chair opens the meeting, each item with its
+    ``notes`` and ``decision`` (written through ``agenda/{key}/``); ``attendees`` (user ids) are written by the
+    chair with PATCH; the minutes are published once through ``publish/``; action items are raised through
+    ``action-items/``."""
 
     action_items = ActionItemSerializer(many=True, read_only=True)
+    agenda = serializers.SerializerMethodField()
+    attendees = serializers.SerializerMethodField()
 
     class Meta:
         model = Meeting
-        fields = ["id", "series", "scheduled_at", "status", "agenda", "minutes", "published_at", "action_items"]
+        fields = [
+            "id", "series", "scheduled_at", "status", "agenda", "attendees", "minutes", "published_at",
+            "action_items",
+        ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(AgendaItemSerializer(many=True))
+    def get_agenda(self, meeting: Meeting) -> list[dict[str, Any]]:
+        return agenda_with_notes(meeting)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_attendees(self, meeting: Meeting) -> list[int]:
+        return sorted(user.pk for user in meeting.attendees.all())
+
+
+class MeetingUpdateSerializer(serializers.Serializer):
+    """What PATCH changes on a meeting: who attended (the chair and the series' participants only)."""
+
+    attendees = related_field(
+        "user",
+        queryset=User.objects.filter(is_active=True),
+        many=True,
+        help_text=_("User ids of who attended; each must be the chair or a participant of the series."),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Everything else changes through the meeting's actions; say so rather than ignore it.
+        others = sorted(set(self.initial_data) - set(self.fields))
+        if others:
+            raise serializers.ValidationError(
+                {name: [_("This field is not written with PATCH; use the meeting's actions.")] for name in others}
+            )
+        return attrs
 
 
 class MinutesSerializer(serializers.Serializer):

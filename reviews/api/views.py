@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -25,15 +26,26 @@ from core.api.mixins import PolicyViewSetMixin
 from core.permissions import Access, parse_pk
 from teams.models import User
 
-from ..agenda import action_item_create, action_item_to_task, meeting_open, minutes_publish, retrospective_save
+from ..agenda import (
+    action_item_create,
+    action_item_to_task,
+    agenda_note_save,
+    attendance_record,
+    meeting_open,
+    minutes_publish,
+    retrospective_save,
+)
 from ..models import ActionItem, Meeting, ReviewSeries
 from ..permissions import meeting_policy, series_policy
+from ..selectors import agenda_with_notes
 from ..services import series_save, status_update_file
 from .serializers import (
     ActionItemCreateSerializer,
     ActionItemSerializer,
+    AgendaItemSerializer,
     MeetingFilterSerializer,
     MeetingSerializer,
+    MeetingUpdateSerializer,
     MinutesSerializer,
     RetrospectiveSerializer,
     ReviewSeriesSerializer,
@@ -125,7 +137,9 @@ class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def base_queryset(self) -> QuerySet[Meeting]:
         return Meeting.objects.select_related("series__campaign").prefetch_related(
-            Prefetch("action_items", queryset=ActionItem.objects.order_by("done", "due_date", "id"))
+            Prefetch("action_items", queryset=ActionItem.objects.order_by("done", "due_date", "id")),
+            Prefetch("attendees", queryset=User.objects.only("pk")),
+            "agenda_notes",
         )
 
     def get_queryset(self) -> QuerySet[Meeting]:
@@ -149,6 +163,55 @@ class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[MeetingFilterSerializer])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=MeetingUpdateSerializer,
+        responses={
+            200: MeetingSerializer,
+            400: OpenApiResponse(description="``attendees`` names someone who is not the chair or a participant."),
+            409: OpenApiResponse(description="The minutes were published already."),
+            **MEETING_ACTION_ERRORS,
+        },
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Record who attended (the chair, before the minutes are published); ``attendees`` replaces the list."""
+        meeting = self.get_object()
+        serializer = MeetingUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        meeting = attendance_record(
+            meeting=meeting, actor=request.user, attendees=serializer.validated_data["attendees"]
+        )
+        return Response(self._fresh(meeting))
+
+    @extend_schema(
+        request=AgendaItemSerializer,
+        responses={
+            200: AgendaItemSerializer,
+            404: OpenApiResponse(description="No such meeting visible to you, or no such agenda item."),
+            409: OpenApiResponse(description="The minutes were published already."),
+            403: MEETING_ACTION_ERRORS[403],
+        },
+        parameters=[OpenApiParameter("item_key", str, OpenApiParameter.PATH, description="The agenda item's key.")],
+    )
+    @action(detail=True, methods=["post"], url_path=r"agenda/(?P<item_key>[-\w]+)")
+    def agenda_item(self, request: Request, pk: str | None = None, item_key: str | None = None) -> Response:
+        """Write the notes and the decision on one agenda item (the chair, before publishing); a field left out
+        keeps its earlier text."""
+        meeting = self.get_object()
+        items = {item["key"]: item for item in agenda_with_notes(meeting)}
+        if item_key not in items:
+            raise Http404(_("This meeting has no such agenda item."))
+        serializer = AgendaItemSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        current = items[item_key]
+        note = agenda_note_save(
+            meeting=meeting,
+            actor=request.user,
+            key=item_key,
+            notes=serializer.validated_data.get("notes", current["notes"]),
+            decision=serializer.validated_data.get("decision", current["decision"]),
+        )
+        return Response({**current, "notes": note.notes, "decision": note.decision})
 
     @extend_schema(request=None, responses={200: MeetingSerializer, **MEETING_ACTION_ERRORS})
     @action(detail=True, methods=["post"])

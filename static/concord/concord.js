@@ -4,7 +4,8 @@
   // <form data-confirm="Question?">: ask before a destructive submit.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    var skip = event.submitter && event.submitter.hasAttribute("data-no-confirm");
+    if (form instanceof HTMLFormElement && form.dataset.confirm && !skip && !window.confirm(form.dataset.confirm)) {
       event.preventDefault();
       event.stopImmediatePropagation();
     }
@@ -18,6 +19,16 @@
     if (link && window.history.length > 1) {
       event.preventDefault();
       window.history.back();
+    }
+  });
+})();
+(function () {
+  "use strict";
+  // <button data-print>: open the browser's print dialog (printable minutes and reports).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      event.preventDefault();
+      window.print();
     }
   });
 })();

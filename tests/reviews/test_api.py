@@ -263,7 +263,9 @@ def test_a_meeting_carries_every_contract_field(api, cast, series, meeting):
 
 def test_meetings_cannot_be_written_directly(api, cast, meeting):
     client = api(cast.lead)
-    assert client.patch(f"{MEETINGS}{meeting.pk}/", {"minutes": "sneaky"}, format="json").status_code == 405
+    sneaky = client.patch(f"{MEETINGS}{meeting.pk}/", {"minutes": "sneaky", "attendees": []}, format="json")
+    assert sneaky.status_code == 400 and set(sneaky.data) == {"minutes"}
+    assert client.put(f"{MEETINGS}{meeting.pk}/", {"attendees": []}, format="json").status_code == 405
     assert client.delete(f"{MEETINGS}{meeting.pk}/").status_code == 405
     meeting.refresh_from_db()
     assert meeting.minutes == ""
@@ -280,7 +282,8 @@ def test_the_chair_opens_the_meeting_and_gets_its_agenda(api, cast, series, meet
     assert response.status_code == 200, response.data
     assert ("late_task", "Posters") in {(item["kind"], item["title"]) for item in response.json()["agenda"]}
     meeting.refresh_from_db()
-    assert meeting.agenda == response.json()["agenda"]
+    # The stored items, each with its (still empty) minutes.
+    assert [{**item, "notes": "", "decision": ""} for item in meeting.agenda] == response.json()["agenda"]
 
 
 def test_a_team_member_who_is_not_the_chair_may_not_open_the_meeting(api, cast, meeting):

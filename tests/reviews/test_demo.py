@@ -11,7 +11,8 @@ from django.core.management import call_command
 
 from core.models import Notification
 from reviews.demo import seed_reviews
-from reviews.models import ActionItem, Meeting, MeetingStatus, ReviewSeries, StatusUpdate
+from reviews.models import ActionItem, AgendaNote, Meeting, MeetingStatus, Retrospective, ReviewSeries, StatusUpdate
+from reviews.selectors import agenda_with_notes
 from teams.models import User
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,16 @@ def test_demo_reviews_are_seeded_once():
     held = Meeting.objects.get(series=standup, status=MeetingStatus.HELD)
     assert held.published_at is not None and "會議紀要" in held.minutes
     assert ActionItem.objects.get(meeting=held).owner.username == "deputy"
+    assert set(held.attendees.values_list("username", flat=True)) == {"lead", "deputy", "staff"}
+    items = agenda_with_notes(held)
+    assert [i["title"][:4] for i in items] == ["進度同步", "問題解決", "風險預警"]
+    assert all(i["notes"] and i["decision"] for i in items)
+    held_retro = Meeting.objects.get(series=retro, status=MeetingStatus.HELD)
+    assert held_retro.published_at is not None and held_retro.scheduled_at < DAY
+    report = Retrospective.objects.get(meeting=held_retro)
+    assert (report.goal_score, report.innovation_score) == (4, 5) and report.responsibilities
+    assert ActionItem.objects.filter(meeting=held_retro).count() == 1
+    assert held_retro.attendees.count() == 3
     upcoming = Meeting.objects.filter(series=standup, status=MeetingStatus.SCHEDULED, scheduled_at__gt=DAY).first()
     assert list(StatusUpdate.objects.filter(meeting=upcoming).values_list("user__username", flat=True)) == ["staff"]
     assert retro.meetings.exists()
@@ -41,6 +52,8 @@ def test_demo_reviews_are_seeded_once():
         ActionItem.objects.count(),
         StatusUpdate.objects.count(),
         Notification.objects.count(),
+        AgendaNote.objects.count(),
+        Retrospective.objects.count(),
     )
     with time_machine.travel(DAY + dt.timedelta(days=1), tick=False):
         call_command("seed_demo")
@@ -51,6 +64,8 @@ def test_demo_reviews_are_seeded_once():
         ActionItem.objects.count(),
         StatusUpdate.objects.count(),
         Notification.objects.count(),
+        AgendaNote.objects.count(),
+        Retrospective.objects.count(),
     )
 
 
@@ -58,6 +73,10 @@ def test_demo_meeting_pages_render_for_the_lead(client):
     with time_machine.travel(DAY, tick=False):
         call_command("seed_demo")
     client.force_login(User.objects.get(username="lead"))
-    held = Meeting.objects.get(status=MeetingStatus.HELD)
-    assert "會議紀要" in client.get(f"/reviews/meetings/{held.pk}/").content.decode()
+    held = Meeting.objects.get(status=MeetingStatus.HELD, series__kind="standup")
+    page = client.get(f"/reviews/meetings/{held.pk}/").content.decode()
+    assert "會議紀要" in page and "增配30名話務專員" in page
+    assert "增配30名話務專員" in client.get(f"/reviews/meetings/{held.pk}/print/").content.decode()
+    retro = Meeting.objects.get(status=MeetingStatus.HELD, series__kind="retrospective")
+    assert "AR試妝" in client.get(f"/reviews/meetings/{retro.pk}/retrospective/print/").content.decode()
     assert client.get("/reviews/").status_code == 200
