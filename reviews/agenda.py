@@ -79,7 +79,7 @@ def meeting_open(*, meeting: Meeting, actor: User) -> Meeting:
     """Build the agenda now (the chair's own items and items with notes are kept); only the chair or the campaign's
     lead opens it, and only until the minutes are published."""
     meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
-    _require_chair(meeting, actor)
+    meeting_require_chair(meeting, actor)
     _require_unpublished(meeting)  # the published minutes are read item by item from this agenda
     built = agenda_build(meeting)
     built_keys = {item["key"] for item in built}
@@ -96,7 +96,9 @@ def meeting_open(*, meeting: Meeting, actor: User) -> Meeting:
     return meeting
 
 
-def _require_chair(meeting: Meeting, actor: User) -> None:
+def meeting_require_chair(meeting: Meeting, actor: User) -> None:
+    """Only the meeting's chair or the campaign's lead runs it (services call this; the API calls it before it
+    validates a body, so a read-only user is told 403, not about the shape of what they sent)."""
     if actor.pk not in (meeting.series.chair_id, meeting.series.campaign.lead_id):
         raise NotAllowed(_("Only the chair or the campaign lead runs the meeting."))
 
@@ -109,7 +111,7 @@ def _require_unpublished(meeting: Meeting) -> None:
 def _lock_for_chair(meeting: Meeting, actor: User) -> Meeting:
     """The meeting, locked, after checking that the actor runs it and its minutes are still open."""
     meeting = Meeting.objects.select_for_update(of=("self",)).select_related("series__campaign").get(pk=meeting.pk)
-    _require_chair(meeting, actor)
+    meeting_require_chair(meeting, actor)
     _require_unpublished(meeting)
     return meeting
 
@@ -184,7 +186,7 @@ def minutes_draft_save(*, meeting: Meeting, actor: User, minutes: str) -> Meetin
 @transaction.atomic
 def agenda_add_item(*, meeting: Meeting, actor: User, title: str) -> dict[str, Any]:
     meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
-    _require_chair(meeting, actor)
+    meeting_require_chair(meeting, actor)
     if not title.strip():
         raise ApplicationError(errors={"title": _("Give the item a title.")})
     item = _item("chair", title.strip()[:200])
@@ -196,7 +198,7 @@ def agenda_add_item(*, meeting: Meeting, actor: User, title: str) -> dict[str, A
 @transaction.atomic
 def agenda_reorder(*, meeting: Meeting, actor: User, keys: list[str]) -> Meeting:
     meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
-    _require_chair(meeting, actor)
+    meeting_require_chair(meeting, actor)
     by_key = {item["key"]: item for item in meeting.agenda}
     if sorted(keys) != sorted(by_key):
         raise ApplicationError(errors={"order": _("Give every agenda item exactly once.")})
@@ -211,7 +213,7 @@ def action_item_create(
 ) -> ActionItem:
     """An action item for someone on the campaign's team; they are notified (``action_item_assigned``)."""
     meeting = Meeting.objects.select_related("series__campaign").get(pk=meeting.pk)
-    _require_chair(meeting, actor)
+    meeting_require_chair(meeting, actor)
     if not title.strip():
         raise ApplicationError(errors={"title": _("Say what is to be done.")})
     if not meeting.series.campaign.team.memberships.filter(user=owner).exclude(role="viewer").exists():
@@ -230,7 +232,7 @@ def minutes_publish(*, meeting: Meeting, actor: User, minutes: str) -> Meeting:
     """Publish the minutes (會議紀要) once: the meeting is held; participants, the campaign lead and the heads
     of the participating departments are notified; a second publish is a conflict."""
     meeting = Meeting.objects.select_for_update().select_related("series__campaign__lead").get(pk=meeting.pk)
-    _require_chair(meeting, actor)
+    meeting_require_chair(meeting, actor)
     if meeting.published_at is not None:
         raise Conflict(_("These minutes were published already."))
     if not minutes.strip() and not meeting.agenda_notes.exclude(notes="", decision="").exists():
@@ -259,7 +261,7 @@ def retrospective_save(
     from .models import Retrospective
 
     meeting = Meeting.objects.select_related("series__campaign").get(pk=meeting.pk)
-    _require_chair(meeting, actor)
+    meeting_require_chair(meeting, actor)
     if meeting.series.kind != ReviewKind.RETROSPECTIVE:
         raise Conflict(_("Only a retrospective meeting has a retrospective report."))
     errors = {}

@@ -215,6 +215,14 @@ RULES: dict[str, dict[str, Expectation]] = {
     "reviews:agenda_add": {"POST": WRITE},
     "reviews:action_add": {"POST": WRITE},
     "reviews:publish": {"POST": MANAGE},
+    "reviews:agenda_note": {"POST": CHAIR},
+    "reviews:minutes_draft": {"POST": CHAIR},
+    "reviews:attendance": {"POST": CHAIR},
+    "reviews:agenda_move": {"POST": CHAIR},
+    "reviews:action_to_task": {"POST": CHAIR},
+    "reviews:retrospective": {"GET": CHAIR_PAGE, "POST": CHAIR},
+    "reviews:retrospective_print": {"GET": READ},
+    "reviews:minutes_print": {"GET": READ},
     # --- API (SPEC 9) ---------------------------------------------------------------------------------------------
     "api-root": {"GET": ANYONE},
     "api-token": {"POST": expect(EVERYONE, status=None, anonymous=400)},
@@ -268,7 +276,8 @@ RULES: dict[str, dict[str, Expectation]] = {
     "review-series-list": {"GET": ANYONE, "POST": ANY_WRITE},
     "review-series-detail": {"GET": READ, "PATCH": WRITE},
     "meeting-list": {"GET": ANYONE},
-    "meeting-detail": {"GET": READ},
+    "meeting-detail": {"GET": READ, "PATCH": CHAIR},
+    "meeting-agenda-item": {"POST": CHAIR},
     "meeting-open": {"POST": WRITE},
     "meeting-publish": {"POST": CHAIR},
     "meeting-action-items": {"POST": CHAIR},
@@ -289,6 +298,8 @@ RULES: dict[str, dict[str, Expectation]] = {
 KWARGS: dict[str, dict[str, str]] = {
     "teams:membership_remove": {"user_id": "staff_id"},
     "team-member": {"user": "staff_id"},
+    "reviews:retrospective": {"pk": "retrospective"},
+    "reviews:retrospective_print": {"pk": "retrospective"},
 }
 
 # A minimal write for rules where an empty one would be refused as invalid before anyone's rights are asked.
@@ -370,7 +381,9 @@ def build_world() -> dict[str, int | str]:
 
     campaign = Campaign.objects.get(code="WD-2027")
     dependency = TaskDependency.objects.filter(successor__campaign=campaign).select_related("successor").first()
-    meeting = Meeting.objects.filter(series__campaign=campaign, action_items__isnull=False).first()
+    meeting = Meeting.objects.filter(
+        series__campaign=campaign, series__kind="standup", action_items__isnull=False
+    ).first()
     budget = Budget.objects.filter(campaign=campaign).order_by("-version").first()
     lead = users["lead"]
     job = ImportJob.objects.create(uploaded_by=lead, filename="members.csv", file_format="csv", status="done")
@@ -389,6 +402,8 @@ def build_world() -> dict[str, int | str]:
         "risk": campaign.risks.first().pk,
         "series": meeting.series_id,
         "meeting": meeting.pk,
+        "agenda_key": meeting.agenda[0]["key"],
+        "retrospective": Meeting.objects.filter(series__campaign=campaign, series__kind="retrospective").first().pk,
         "action_item": ActionItem.objects.filter(meeting=meeting).first().pk,
         "member": Member.objects.filter(source_campaign=campaign).order_by("pk").first().pk,
         "import_job": job.pk,
@@ -442,6 +457,9 @@ KWARG_OBJECT = {
     "campaign_pk": "campaign",
     "team_pk": "team",
     "item_pk": "action_item",
+    "action_pk": "action_item",
+    "key": "agenda_key",
+    "item_key": "agenda_key",
     "fmt": "fmt",
 }
 

@@ -32,6 +32,7 @@ from ..agenda import (
     agenda_note_save,
     attendance_record,
     meeting_open,
+    meeting_require_chair,
     minutes_publish,
     retrospective_save,
 )
@@ -157,6 +158,11 @@ class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
         # seeing the meeting is all the policy asks, so outsiders still get 404.
         return Access.READ
 
+    def _chaired_meeting(self) -> Meeting:
+        meeting = self.get_object()
+        meeting_require_chair(meeting, self.request.user)
+        return meeting
+
     def _fresh(self, meeting: Meeting) -> dict[str, Any]:
         return MeetingSerializer(self.base_queryset().get(pk=meeting.pk), context=self.get_serializer_context()).data
 
@@ -175,7 +181,7 @@ class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record who attended (the chair, before the minutes are published); ``attendees`` replaces the list."""
-        meeting = self.get_object()
+        meeting = self._chaired_meeting()
         serializer = MeetingUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         meeting = attendance_record(
@@ -197,7 +203,7 @@ class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def agenda_item(self, request: Request, pk: str | None = None, item_key: str | None = None) -> Response:
         """Write the notes and the decision on one agenda item (the chair, before publishing); a field left out
         keeps its earlier text."""
-        meeting = self.get_object()
+        meeting = self._chaired_meeting()
         items = {item["key"]: item for item in agenda_with_notes(meeting)}
         if item_key not in items:
             raise Http404(_("This meeting has no such agenda item."))
@@ -233,7 +239,7 @@ class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def publish(self, request: Request, pk: str | None = None) -> Response:
         """Publish the minutes (會議紀要), once: the meeting becomes held and participants and the campaign's lead
         are notified."""
-        meeting = self.get_object()
+        meeting = self._chaired_meeting()
         serializer = MinutesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         meeting = minutes_publish(meeting=meeting, actor=request.user, minutes=serializer.validated_data["minutes"])
@@ -244,7 +250,7 @@ class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def action_items(self, request: Request, pk: str | None = None) -> Response:
         """Raise an action item for a lead, deputy or member of the campaign's team, who is notified. Open items
         carry over to the next meetings' agendas."""
-        meeting = self.get_object()
+        meeting = self._chaired_meeting()
         serializer = ActionItemCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = action_item_create(meeting=meeting, actor=request.user, **serializer.validated_data)
@@ -271,7 +277,7 @@ class MeetingViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def retrospective(self, request: Request, pk: str | None = None) -> Response:
         """Write (or rewrite) a retrospective's scores and report; its improvements become action items."""
-        meeting = self.get_object()
+        meeting = self._chaired_meeting()
         serializer = RetrospectiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -158,3 +158,16 @@ def test_the_meeting_list_stays_at_constant_queries_with_notes_and_attendees(api
     assert Meeting.objects.count() >= 8 and AgendaNote.objects.count() >= 20
     assert count() == small
     assert small <= 6
+
+
+def test_a_read_only_user_is_refused_before_the_body_is_read(api, cast, meeting):
+    """A viewer sending an empty body learns 403, not which fields a chair would have to send."""
+    client = api(cast.viewer)
+    for method, path in (
+        ("patch", f"/api/v1/meetings/{meeting.pk}/"),
+        ("post", f"/api/v1/meetings/{meeting.pk}/publish/"),
+        ("post", f"/api/v1/meetings/{meeting.pk}/action-items/"),
+        ("post", f"/api/v1/meetings/{meeting.pk}/retrospective/"),
+    ):
+        response = getattr(client, method)(path, {}, format="json")
+        assert response.status_code == 403, (path, response.status_code, response.content)
