@@ -7,11 +7,14 @@ then runs each scenario for LOAD_SECONDS (default 30) after a short warm-up:
 
 * trivial — ``/bench/trivial/`` through the same middleware with the same session cookies: the ceiling;
 * home, campaign overview, risk register, sign-off queue (pages, session cookie), campaigns API list (token);
-* mix — all of the above but the trivial view, weighted like a working day.
+* mix — all of the above but the trivial view, weighted like a working day;
+* trivial_again — the ceiling once more; the ratios use the mean of the two trivial runs.
 
 Prints throughput, p50/p95/p99 latency and errors (socket errors, requests over wrk's 10 s timeout, any status
 other than 200) per scenario,
-and each scenario's throughput as a share of the trivial view's (aims: ≥ 0.3 home, ≥ 0.5 API list).
+and each scenario's throughput as a share of the trivial view's (aims: ≥ 0.3 home, ≥ 0.5 API list). The
+machine is shared, so throughput drifts with its load; the CPU that gunicorn and PostgreSQL spend per request
+is printed too, and its ratio to the trivial view's is the load-independent estimate of the same share.
 Needs wrk (Debian package ``wrk``; ``make bench`` installs it).
 """
 
@@ -257,6 +260,7 @@ def scenarios(data: dict) -> dict[str, list[tuple[str, str]]]:
         "signoff_queue": queue,
         "api_campaigns": api,
         "mix": mix,
+        "trivial_again": [("/bench/trivial/", "web")],  # the ceiling once more: the machine's load drifts
     }
 
 
@@ -272,13 +276,37 @@ def check_pages(port: int, data: dict, plan: dict) -> None:
                 body = response.read()
                 if response.status != 200:
                     raise SystemExit(f"{name}: {path} answered {response.status}")
-            if kind == "web" and name != "trivial" and b"logout" not in body.lower():
+            if kind == "web" and not name.startswith("trivial") and b"logout" not in body.lower():
                 raise SystemExit(f"{name}: {path} is not a logged-in page")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, all threads
+
+
+def server_cpu(server: subprocess.Popen) -> dict[int, float]:
+    """CPU seconds used so far by gunicorn's processes and by the PostgreSQL backends serving this database."""
+    import psycopg
+
+    pids = {server.pid}
+    for task in Path(f"/proc/{server.pid}/task").iterdir():
+        pids.update(int(pid) for pid in (task / "children").read_text().split())
+    with psycopg.connect(URL, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    pids.update(row[0] for row in rows)
+    return {pid: cpu for pid in pids if (cpu := _cpu_seconds(pid)) is not None}
 
 
 def run_wrk(port: int, script: Path, seconds: int) -> dict:
@@ -313,30 +341,43 @@ def main() -> None:
                 )
                 if WARMUP:
                     run_wrk(port, script, WARMUP)
+                before = server_cpu(server)
                 result = run_wrk(port, script, SECONDS)
+                after = server_cpu(server)
+                result["cpu_s"] = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+                result["cpu_ms_per_req"] = 1000 * result["cpu_s"] / max(result["requests"], 1)
                 result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
                 result["errors"] = result["socket_errors"] + result["timeouts"] + result["non200"]
+                result["loadavg"] = os.getloadavg()[0]
                 results[name] = result
                 print(f"  {name}: {result['rps']:.1f} req/s, p95 {result['p95_us'] / 1000:.0f} ms", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ceiling = results["trivial"]["rps"]
+    ceiling = (results["trivial"]["rps"] + results["trivial_again"]["rps"]) / 2
+    floor_cpu = (results["trivial"]["cpu_ms_per_req"] + results["trivial_again"]["cpu_ms_per_req"]) / 2
     print(f"\nLoad: {USERS} users, {SECONDS}s per scenario, gunicorn {WORKERS} workers x {THREADS} threads "
-          f"(gthread), DEBUG off, {CORES} cores shared with wrk")  # fmt: skip
+          f"(gthread), DEBUG off, {CORES} cores shared with wrk; trivial ceiling {ceiling:.1f} req/s (mean of two runs); "
+          "loadavg = the machine's 1-minute load at the end of each run;\n"
+          f"cpu ms/req = CPU of gunicorn and of this database's PostgreSQL backends per request (trivial: "
+          f"{floor_cpu:.2f} ms); cpu ratio = trivial's cpu ms/req ÷ the scenario's, what the throughput ratio would "
+          "be on an otherwise idle machine")  # fmt: skip
     print(f"{'scenario':<18} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9} "
-          f"{'÷trivial':>9}  (errors: socket/timeout/non-200)")  # fmt: skip
+          f"{'÷trivial':>9} {'loadavg':>8} {'cpu ms/req':>10} {'cpu ratio':>9}  (errors: socket/timeout/non-200)")  # fmt: skip
     for name, r in results.items():
         print(f"{name:<18} {r['rps']:>8.1f} {r['p50_us'] / 1000:>8.1f} {r['p95_us'] / 1000:>8.1f} "
-              f"{r['p99_us'] / 1000:>8.1f} {r['errors']:>7} {r['requests']:>9} {r['rps'] / ceiling:>9.2f}  "
+              f"{r['p99_us'] / 1000:>8.1f} {r['errors']:>7} {r['requests']:>9} {r['rps'] / ceiling:>9.2f} {r['loadavg']:>8.1f} "
+              f"{r['cpu_ms_per_req']:>10.2f} {floor_cpu / r['cpu_ms_per_req']:>9.2f}  "
               f"{r['socket_errors']}/{r['timeouts']}/{r['non200']}")  # fmt: skip
     for name, r in results.items():
         print(f"BENCH name=load_{name}_rps value={r['rps']:.1f} unit=req/s")
         print(f"BENCH name=load_{name}_p95 value={r['p95_us'] / 1000:.1f} unit=ms")
+        print(f"BENCH name=load_{name}_cpu_per_request value={r['cpu_ms_per_req']:.2f} unit=ms")
         print(f"BENCH name=load_{name}_errors value={r['errors']} unit=count target=0 cmp=<=")
         if name in TARGETS:
             print(f"BENCH name=load_{name}_vs_trivial value={r['rps'] / ceiling:.2f} unit=ratio "
                   f"target={TARGETS[name]} cmp=>=")  # fmt: skip
+            print(f"BENCH name=load_{name}_cpu_vs_trivial value={floor_cpu / r['cpu_ms_per_req']:.2f} unit=ratio")
 
 
 if __name__ == "__main__":
