@@ -63,9 +63,12 @@ vendor:
 	cp frontend/node_modules/frappe-gantt/dist/frappe-gantt.umd.js frontend/node_modules/frappe-gantt/dist/frappe-gantt.css static/vendor/frappe-gantt/
 	cp frontend/node_modules/frappe-gantt/license.txt static/vendor/frappe-gantt/LICENSE
 
-## make bench: every bench/ script, printing its figures (not part of make test)
+## make bench: every bench/bench_*.py and bench/load.py, then one table of figures (not part of make test).
+## Needs the local PostgreSQL; load.py needs wrk (installed from Debian here if missing). BENCH="cpm load" narrows it.
+BENCH ?=
 bench: $(VENV)/.installed-dev
-	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/run_all.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) staticfiles .run .pytest_cache .test-db*.sqlite3*

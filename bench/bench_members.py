@@ -92,6 +92,8 @@ def main() -> None:
     print(f"member_import_{ROWS}  {total:.2f}s (upload {stored:.2f}s + run {run:.2f}s)  {ROWS / total:,.0f} rows/s  "
           f"{ratio:.1f}x plain COPY  target<=3x  {'PASS' if ratio <= 3 else 'FAIL'}  "
           f"[{job.status}: created {job.created:,}, errors {job.error_count}]")  # fmt: skip
+    print(f"BENCH name=member_import_{ROWS}_rows_per_s value={ROWS / total:.0f} unit=rows/s")
+    print(f"BENCH name=member_import_{ROWS}_vs_plain_copy value={ratio:.2f} unit=x target=3 cmp=<=")
     assert Member.objects.count() == ROWS
 
     import datetime as dt
@@ -104,6 +106,7 @@ def main() -> None:
     print(
         f"recompute_tiers_{ROWS}  {elapsed:.2f}s  changed={changed:,}  target<20s  {'PASS' if elapsed < 20 else 'FAIL'}"
     )
+    print(f"BENCH name=recompute_tiers_{ROWS} value={elapsed:.2f} unit=s target=20 cmp=<")
     started = time.perf_counter()
     again = recompute_member_tiers(rule_set=rules)
     print(f"recompute_tiers_{ROWS}_second_run  {time.perf_counter() - started:.2f}s  changed={again}")

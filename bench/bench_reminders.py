@@ -68,6 +68,11 @@ def main() -> None:
     total = sum(sent.values())
     print(f"review_reminders_{MEETINGS * PER_MEETING}_participants_{MEETINGS}_meetings  {elapsed:.2f}s  "
           f"queries={len(ctx.captured_queries)}  sent={total}  target<30s  {'PASS' if elapsed < 30 else 'FAIL'}")  # fmt: skip
+    print(
+        f"BENCH name=review_reminders_{MEETINGS * PER_MEETING}_participants value={elapsed:.2f} unit=s target=30 cmp=<"
+    )
+    print(f"BENCH name=review_reminders_{MEETINGS * PER_MEETING}_participants_queries value={len(ctx.captured_queries)} "
+          "unit=queries")  # fmt: skip
     with CaptureQueriesContext(connection) as ctx:
         started = time.perf_counter()
         again = reminders_send(now=now)
