@@ -291,6 +291,8 @@ def _period_label(stats: MemberAnalytics, start: Any) -> str:
 def _chart_data(stats: MemberAnalytics) -> dict[str, Any]:
     """What static/members/analytics.js draws; every number is also in a table on the page."""
     charted = [row for row in stats.channels if row.members][:CHANNELS_CHARTED]
+    # Outside the f-string below, so that xgettext (make messages) sees them.
+    no_campaign, no_channel = _("No campaign"), _("no channel")
     return {
         "mix": {
             "labels": [str(t.name) for t in stats.mix],
@@ -312,7 +314,7 @@ def _chart_data(stats: MemberAnalytics) -> dict[str, Any]:
             "labels": [
                 f"{row.campaign_code} · {row.channel_name}"
                 if row.channel_id
-                else f"{row.campaign_code or _('No campaign')} · {_('no channel')}"
+                else f"{row.campaign_code or no_campaign} · {no_channel}"
                 for row in charted
             ],
             "conversion": [_pct_number(row.conversion) or 0 for row in charted],
