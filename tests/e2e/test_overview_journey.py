@@ -1,9 +1,7 @@
 """Issue 8's journey: the executive logs in, switches to 中文, opens the portfolio, drills into WD-2027's overview
 and from its risk heat map into the filtered register.
 
-New strings of issue 8 are translated by the coordinator after merging, so the Chinese assertions here use labels
-that already have translations (navigation, tabs, existing headings) plus the page structure; the places where a
-Chinese assertion for a new label can be added later are marked "ZH-LATER".
+The Chinese assertions check labels of the new pages (portfolio, overview panels) as well as the navigation.
 """
 
 from __future__ import annotations
@@ -58,8 +56,8 @@ def test_executive_drills_from_the_portfolio_into_an_overview_and_its_heat_map_i
     expect(nav.locator("a[data-nav=campaigns]")).to_have_text("活动")
     expect(nav.locator("a[data-nav=risks]")).to_have_text("风险")
     expect(nav.locator("a[data-nav=portfolio]")).to_have_attribute("aria-current", "page")
-    # ZH-LATER: expect(nav.locator("a[data-nav=portfolio]")).to_have_text("<translation of 'Portfolio'>")
-    # ZH-LATER: expect(page.locator("h1")).to_have_text("<translation of 'Portfolio'>")
+    expect(nav.locator("a[data-nav=portfolio]")).to_have_text("活动组合")
+    expect(page.locator("h1")).to_have_text("活动组合")
     rows = page.locator("tr[data-campaign]")
     expect(rows).to_have_count(len(campaigns))
     shown = set(page.eval_on_selector_all("tr[data-campaign]", "rows => rows.map(r => r.dataset.campaign)"))
@@ -76,7 +74,9 @@ def test_executive_drills_from_the_portfolio_into_an_overview_and_its_heat_map_i
     expect(page.locator(".nav-tabs .nav-link.active")).to_have_text("概览")
     expect(page.locator("#phases-heading")).to_have_text("阶段")
     expect(page.locator("#schedule-heading")).to_have_text("进度计划")
-    # ZH-LATER: expect(page.locator("#budget-heading")) / "#risks-heading" / "#standup-heading" in Chinese.
+    expect(page.locator("#budget-heading")).to_have_text("预算")
+    expect(page.locator("#risks-heading")).to_have_text("风险")
+    expect(page.locator("#standup-heading")).to_have_text("下次例会")
     expect(page.locator("#overview-budget .budget-state")).to_have_attribute("data-budget-status", re.compile(r"\w+"))
     expect(page.locator("#overview-risks td.heatmap-cell")).to_have_count(25)
     expect(page.locator("#overview-standup a[data-meeting]")).to_have_count(1)
