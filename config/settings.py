@@ -267,7 +267,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DATE_FORMAT": "%Y-%m-%d",
+    # ISO 8601 (date.isoformat()): always four-digit years. "%Y-%m-%d" renders the year 235 as "235-06-23".
+    "DATE_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {

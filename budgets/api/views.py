@@ -141,7 +141,7 @@ class BudgetViewSet(
         return Response(SignoffResponseSerializer(signoff).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=DiffRowSerializer(many=True), parameters=[OpenApiParameter("against", int)])
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain list, and so documented
     def diff(self, request: Request, pk: str | None = None) -> Response:
         """Line changes against ``?against=<budget id>`` (default: the version this one was revised from)."""
         budget = self.get_object()

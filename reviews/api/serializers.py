@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.api.serializers import MAX_ID, related_field
@@ -17,6 +18,14 @@ from teams.models import User
 from ..models import ActionItem, Meeting, Retrospective, ReviewSeries, StatusUpdate
 
 TIME_FORMAT = "%H:%M"
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "10:00"})
+class HourMinuteField(serializers.TimeField):
+    """A time of day as ``HH:MM`` (SPEC 9), documented as such: OpenAPI's ``format: time`` means ``HH:MM:SS``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=TIME_FORMAT, input_formats=[TIME_FORMAT], **kwargs)
 
 
 def _request_user(serializer: serializers.Serializer) -> Any:
@@ -47,9 +56,7 @@ class ReviewSeriesSerializer(serializers.ModelSerializer):
 
     campaign = related_field("campaign", queryset=Campaign.objects.none())
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text=_("0 = Monday … 6 = Sunday."))
-    time = serializers.TimeField(
-        format=TIME_FORMAT, input_formats=[TIME_FORMAT], help_text=_("HH:MM in the series' time zone.")
-    )
+    time = HourMinuteField(help_text=_("HH:MM in the series' time zone."))
     interval_weeks = serializers.IntegerField(
         min_value=1,
         max_value=12,

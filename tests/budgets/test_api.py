@@ -225,3 +225,11 @@ def test_budget_list_query_count_is_constant(api, cast, campaign, django_assert_
         budget_create(actor=cast.lead, campaign=c, total="30000000", lines=DEMO_LINES)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert client.get("/api/v1/budgets/").json()["count"] == 11
+
+
+def test_diff_is_documented_as_the_plain_list_it_answers(api, cast, budget, signers):
+    """Found by tests/test_api_fuzz.py: the schema promised a paginated object, the endpoint answers a list."""
+    schema = api().get("/api/schema/?format=json").json()
+    documented = schema["paths"]["/api/v1/budgets/{id}/diff/"]["get"]["responses"]["200"]
+    assert documented["content"]["application/json"]["schema"]["type"] == "array"
+    assert api(cast.lead).get(f"/api/v1/budgets/{budget.pk}/diff/").json() == []
