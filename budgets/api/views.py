@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.mixins import PolicyViewSetMixin
-from core.permissions import Access
+from core.permissions import MAX_PK, Access
 
 from .. import services
 from ..models import Budget, BudgetLine, Expense, Signoff
@@ -31,9 +31,12 @@ def _int_param(request: Request, name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationError({name: [_("Give an integer id.")]}) from None
+    if not 0 < value <= MAX_PK:  # beyond a bigint the database itself would fail (500)
+        raise ValidationError({name: [_("Give an integer id.")]})
+    return value
 
 
 def _lines_payload(lines: list[dict]) -> list[dict]:

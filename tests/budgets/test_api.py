@@ -233,3 +233,12 @@ def test_diff_is_documented_as_the_plain_list_it_answers(api, cast, budget, sign
     documented = schema["paths"]["/api/v1/budgets/{id}/diff/"]["get"]["responses"]["200"]
     assert documented["content"]["application/json"]["schema"]["type"] == "array"
     assert api(cast.lead).get(f"/api/v1/budgets/{budget.pk}/diff/").json() == []
+
+
+@pytest.mark.parametrize("name", ["campaign", "budget"])
+def test_an_id_filter_beyond_a_bigint_is_a_400_naming_it(api, cast, budget, name):
+    """Found by tests/test_hostile_input.py: ``?campaign=<30 digits>`` overflowed in the database (500)."""
+    url = "/api/v1/budgets/" if name == "campaign" else "/api/v1/expenses/"
+    response = api(cast.lead).get(url, {name: "9" * 30})
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
