@@ -9,6 +9,7 @@ tests/members/test_hostile_uploads.py.
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -253,3 +254,30 @@ def test_script_in_every_text_field_is_escaped_on_every_page(demo, client, who):
     missing = [label for label, marker in markers.items() if marker not in shown]
     unseen = {"lead": ["member name"], "admin": ["status update (done)", "status update (blockers)"]}
     assert missing == unseen[who]
+
+
+def test_chart_data_carries_the_script_as_inert_json(demo, client):
+    """Charts read their data from json_script blocks: the payload is in the data, decoded intact, and no
+    block holds a raw "<" that could end the script element early."""
+    markers = plant_script_everywhere()
+    client.force_login(User.objects.get(username="admin"))
+    campaign = Task.objects.first().campaign
+    pages = [
+        f"/campaigns/{campaign.pk}/",
+        f"/campaigns/{campaign.pk}/timeline/",
+        f"/campaigns/{campaign.pk}/kpis/",
+        f"/risks/exposure/{campaign.pk}/",
+        "/members/analytics/",
+    ]
+    decoded = []
+    for url in pages:
+        body = text_of(client.get(url))
+        blocks = re.findall(r'<script[^>]*type="application/json"[^>]*>(.*?)</script>', body, flags=re.S)
+        assert blocks or "exposure" in url, f"{url} has no json_script block"  # exposure: only with costs
+        for block in blocks:
+            assert "<" not in block, url
+            decoded.append(json.dumps(json.loads(block), ensure_ascii=False))
+    data = "\n".join(decoded)
+    assert "<script>alert('xss')</script><img src=x onerror=alert(1)>" in data
+    for label in ("task title", "KPI name"):
+        assert markers[label] in data, label
