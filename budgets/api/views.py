@@ -14,7 +14,7 @@ from core.api.mixins import PolicyViewSetMixin
 from core.permissions import MAX_PK, Access
 
 from .. import services
-from ..models import Budget, BudgetLine, Expense, Signoff
+from ..models import Budget, BudgetLine, BudgetStatus, Expense, Signoff
 from ..permissions import budget_policy
 from ..selectors import signoff_queue
 from .serializers import (
@@ -70,7 +70,9 @@ class BudgetViewSet(
             return Access.READ
         return super().needed_access()
 
-    @extend_schema(parameters=[OpenApiParameter("campaign", int), OpenApiParameter("status", str)])
+    @extend_schema(
+        parameters=[OpenApiParameter("campaign", int), OpenApiParameter("status", str, enum=BudgetStatus.values)]
+    )
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
@@ -79,8 +81,14 @@ class BudgetViewSet(
         campaign = _int_param(self.request, "campaign")
         if campaign is not None:
             qs = qs.filter(campaign_id=campaign)
-        if self.request.query_params.get("status"):
-            qs = qs.filter(status=self.request.query_params["status"])
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            # Only a known status reaches the database: junk such as a NUL byte made PostgreSQL fail (500).
+            if wanted not in BudgetStatus.values:
+                raise ValidationError(
+                    {"status": [_("Use one of: %(choices)s.") % {"choices": ", ".join(BudgetStatus.values)}]}
+                )
+            qs = qs.filter(status=wanted)
         return qs
 
     def _respond(self, budget: Budget, code: int = status.HTTP_200_OK) -> Response:

@@ -242,3 +242,13 @@ def test_an_id_filter_beyond_a_bigint_is_a_400_naming_it(api, cast, budget, name
     response = api(cast.lead).get(url, {name: "9" * 30})
     assert response.status_code == 400
     assert list(response.json()) == [name]
+
+
+def test_an_unknown_status_filter_is_a_400_listing_the_statuses(api, cast, budget):
+    """Found by tests/test_hostile_input.py on PostgreSQL: ``?status=%00`` reached the database (500)."""
+    client = api(cast.lead)
+    for junk in ("\x00", "<script>", "draft' OR '1'='1"):
+        response = client.get("/api/v1/budgets/", {"status": junk})
+        assert response.status_code == 400
+        assert list(response.json()) == ["status"] and "draft" in response.json()["status"][0]
+    assert client.get("/api/v1/budgets/", {"status": "draft"}).json()["count"] == 1
