@@ -49,6 +49,9 @@ JUNK = [
     "[]",
     "null",
 ]
+# The page crawl sends each of these in every parameter at once (about 90 pages × 8 requests).
+PAGE_JUNK = ["1 OR 1=1", "-1", "99999999999999999999999999", "1e309", "<script>alert(1)</script>", "x" * 5000,
+             "女神節\u202e\U0001f600", "\x00"]  # fmt: skip
 PARAMS = [
     "page", "page_size", "status", "campaign", "team", "q", "search", "tier", "band", "alert_level", "category",
     "owner", "read", "series", "budget", "against", "view", "by", "from", "to", "start", "end", "sort", "order",
@@ -122,13 +125,15 @@ def page_urls() -> list[str]:
                     urls.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), path))
 
     walk(get_resolver().url_patterns, "", "")
-    return urls
+    return list(dict.fromkeys(urls))
 
 
 def text_of(response) -> str:
     raw = b"".join(response.streaming_content) if response.streaming else response.content
     return raw.decode(errors="replace")
 
+
+CAMPAIGN_CHOSEN_BY_QUERY = {"/budgets/new/", "/risks/new/", "/reviews/series/new/"}
 
 API_LISTS = [
     "/api/v1/campaigns/", "/api/v1/phases/", "/api/v1/milestones/", "/api/v1/tasks/", "/api/v1/kpis/",
@@ -139,16 +144,20 @@ API_LISTS = [
 ]  # fmt: skip
 
 
-def test_junk_in_the_query_string_of_every_page_is_never_a_500(demo, client):
+def test_junk_in_the_query_string_of_every_page_changes_nothing_or_is_a_400(demo, client):
     client.force_login(demo)
     urls = page_urls()
     assert len(urls) > 60, urls
     problems = []
     for url in urls:
-        for junk in JUNK:
+        plain = client.get(url).status_code
+        for junk in PAGE_JUNK:
             response = client.get(url, dict.fromkeys(PARAMS, junk))
-            if response.status_code >= 500:
-                problems.append(f"{url} ?…={junk[:30]!r}: {response.status_code}")
+            # The page answers as it does without the junk (200, or 405 for a POST-only action), or 400;
+            # where ``?campaign=`` names the page's campaign, a junk one is not found, like a junk path.
+            allowed = {plain, 400} | ({404} if url in CAMPAIGN_CHOSEN_BY_QUERY else set())
+            if response.status_code not in allowed:
+                problems.append(f"{url} ?…={junk[:30]!r}: {response.status_code}, without the junk {plain}")
             elif "<script>alert(1)" in text_of(response):
                 problems.append(f"{url} ?…={junk[:30]!r}: the script came back live")
     assert not problems, "\n".join(problems)
