@@ -290,7 +290,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {"auth": API_TOKEN_THROTTLE_RATE},
     "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else None,
-    "DATE_FORMAT": "%Y-%m-%d",
+    # ISO 8601 (date.isoformat()): always four-digit years. "%Y-%m-%d" renders the year 235 as "235-06-23".
+    "DATE_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {

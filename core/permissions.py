@@ -113,13 +113,16 @@ def _follow(obj: Model, path: str) -> Any:
     return value
 
 
+MAX_PK = 2**63 - 1  # the largest value a BigAutoField holds; a larger one would overflow in the database
+
+
 def parse_pk(pk: Any) -> int:
     """A primary key from a URL or payload; anything that is not a positive integer is simply not found."""
     try:
         value = int(pk)
     except (TypeError, ValueError):
         raise Http404(_("Not found.")) from None
-    if value <= 0:
+    if value <= 0 or value > MAX_PK:
         raise Http404(_("Not found."))
     return value
 

@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import logging
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -24,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,9 +73,8 @@ def import_job_create(*, actor: Any, upload: Any, filename: str | None = None, e
         raise ApplicationError(errors={"file": _("Upload a .csv or .xlsx file.")})
     size = getattr(upload, "size", None)
     if size is not None and size > max_upload_bytes():
-        raise ApplicationError(
-            errors={"file": _("The file is larger than the %(mb)d MB limit.") % {"mb": max_upload_bytes() // 2**20}}
-        )
+        raise ApplicationError(errors={"file": _too_large()})
+    _check_content(upload, extension)
     with transaction.atomic():
         job = ImportJob.objects.create(uploaded_by=actor, filename=name[:255], file_format=extension)
         total, seq, buffer = 0, 0, bytearray()
@@ -82,11 +83,7 @@ def import_job_create(*, actor: Any, upload: Any, filename: str | None = None, e
             buffer += piece
             total += len(piece)
             if total > max_upload_bytes():
-                raise ApplicationError(
-                    errors={
-                        "file": _("The file is larger than the %(mb)d MB limit.") % {"mb": max_upload_bytes() // 2**20}
-                    }
-                )
+                raise ApplicationError(errors={"file": _too_large()})
             while len(buffer) >= CHUNK_BYTES:
                 ImportChunk.objects.create(job=job, seq=seq, data=bytes(buffer[:CHUNK_BYTES]))
                 del buffer[:CHUNK_BYTES]
@@ -100,6 +97,49 @@ def import_job_create(*, actor: Any, upload: Any, filename: str | None = None, e
         if enqueue:
             transaction.on_commit(lambda: enqueue_import(job.pk))
     return job
+
+
+SNIFF_BYTES = 64 * 1024
+
+
+def _too_large() -> str:
+    # filesizeformat, not whole megabytes: a limit under 1 MB read "the 0 MB limit".
+    return _("The file is larger than the %(limit)s limit.") % {"limit": filesizeformat(max_upload_bytes())}
+
+
+def _check_content(upload: Any, extension: str) -> None:
+    """Refuse, before anything is stored, a file that cannot be what its name says: an .xlsx that is no zip
+    archive (junk, or cut off before its end), a .csv with NUL bytes (binary data, or UTF-16 text)."""
+    if not (hasattr(upload, "seek") and hasattr(upload, "read")):
+        return
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    if not head:
+        return  # empty: refused below, with its own message
+    if extension == "xlsx":
+        readable = zipfile.is_zipfile(upload)
+        upload.seek(0)
+        if not readable:
+            raise ApplicationError(
+                errors={
+                    "file": _(
+                        "This is not an XLSX workbook, or it is incomplete. Save it again from Excel and upload it."
+                    )
+                }
+            )
+    elif b"\x00" in head:
+        raise ApplicationError(
+            errors={
+                "file": _(
+                    "This is not a CSV text file (it holds binary data or UTF-16 text). Save it as CSV UTF-8 and upload it."
+                )
+            }
+        )
+
+
+class UnreadableFile(Exception):
+    """The stored file cannot be read as what it claims to be; the message says so to the uploader."""
 
 
 def enqueue_import(job_id: int) -> None:
@@ -142,15 +182,35 @@ def _rows(job: ImportJob) -> tuple[list[str], Iterator[list[Any]]]:
     if job.file_format == "xlsx":
         import openpyxl
 
-        workbook = openpyxl.load_workbook(io.BytesIO(b"".join(_chunks(job))), read_only=True, data_only=True)
-        rows = workbook.active.iter_rows(values_only=True)
-        header = [str(c or "") for c in next(rows, [])]
-        return header, (["" if c is None else c for c in row] for row in rows)
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(b"".join(_chunks(job))), read_only=True, data_only=True)
+            rows = workbook.active.iter_rows(values_only=True)
+            header = [str(c or "") for c in next(rows, [])]
+        except Exception as exc:  # a damaged zip, or a zip that is no workbook: openpyxl raises many kinds
+            logger.info("Import %s: unreadable workbook (%s)", job.pk, exc.__class__.__name__)
+            raise _unreadable_workbook() from exc
+        return header, _xlsx_rows(rows)
     text = io.TextIOWrapper(
         io.BufferedReader(_ChunkReader(_chunks(job)), buffer_size=CHUNK_BYTES), encoding=job.encoding, newline=""
     )
     reader = csv.reader(text)
     return next(reader, []), reader
+
+
+def _unreadable_workbook() -> UnreadableFile:
+    return UnreadableFile(
+        _(
+            "The file is not a readable XLSX workbook (it may be damaged or incomplete). Save it again from Excel and upload it."
+        )
+    )
+
+
+def _xlsx_rows(rows: Iterator[tuple]) -> Iterator[list[Any]]:
+    try:
+        for row in rows:
+            yield ["" if c is None else c for c in row]
+    except Exception as exc:  # damage further into the sheet
+        raise _unreadable_workbook() from exc
 
 
 def _scan(job: ImportJob) -> tuple[int, str]:
@@ -297,6 +357,7 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
     job = _claim(job_id)
     if job is None:
         return None
+    number = 0  # the last data row read, for a message about where the file broke
     try:
         if job.file_format == "csv" and not job.encoding:
             total, encoding = _scan(job)
@@ -342,6 +403,11 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
         return None
     except UnicodeDecodeError:
         _fail(job, _("The file's text is neither UTF-8 nor GBK. Save it as CSV UTF-8 and upload again."))
+    except UnreadableFile as exc:
+        _fail(job, str(exc))
+    except csv.Error:
+        _fail(job, _("The file is not valid CSV after row %(row)d: a quote that is never closed, or a field longer "
+                     "than %(limit)d characters.") % {"row": number, "limit": csv.field_size_limit()})  # fmt: skip
     except Exception as exc:  # the job must end as failed with a reason, not hang in "running"
         logger.exception("Import %s failed", job.pk)
         _fail(job, _("The import stopped: %(error)s") % {"error": exc.__class__.__name__})

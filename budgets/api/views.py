@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.mixins import PolicyViewSetMixin
-from core.permissions import Access
+from core.permissions import MAX_PK, Access
 
 from .. import services
-from ..models import Budget, BudgetLine, Expense, Signoff
+from ..models import Budget, BudgetLine, BudgetStatus, Expense, Signoff
 from ..permissions import budget_policy
 from ..selectors import signoff_queue
 from .serializers import (
@@ -31,9 +31,12 @@ def _int_param(request: Request, name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationError({name: [_("Give an integer id.")]}) from None
+    if not 0 < value <= MAX_PK:  # beyond a bigint the database itself would fail (500)
+        raise ValidationError({name: [_("Give an integer id.")]})
+    return value
 
 
 def _lines_payload(lines: list[dict]) -> list[dict]:
@@ -67,7 +70,9 @@ class BudgetViewSet(
             return Access.READ
         return super().needed_access()
 
-    @extend_schema(parameters=[OpenApiParameter("campaign", int), OpenApiParameter("status", str)])
+    @extend_schema(
+        parameters=[OpenApiParameter("campaign", int), OpenApiParameter("status", str, enum=BudgetStatus.values)]
+    )
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
@@ -76,8 +81,14 @@ class BudgetViewSet(
         campaign = _int_param(self.request, "campaign")
         if campaign is not None:
             qs = qs.filter(campaign_id=campaign)
-        if self.request.query_params.get("status"):
-            qs = qs.filter(status=self.request.query_params["status"])
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            # Only a known status reaches the database: junk such as a NUL byte made PostgreSQL fail (500).
+            if wanted not in BudgetStatus.values:
+                raise ValidationError(
+                    {"status": [_("Use one of: %(choices)s.") % {"choices": ", ".join(BudgetStatus.values)}]}
+                )
+            qs = qs.filter(status=wanted)
         return qs
 
     def _respond(self, budget: Budget, code: int = status.HTTP_200_OK) -> Response:
@@ -141,7 +152,7 @@ class BudgetViewSet(
         return Response(SignoffResponseSerializer(signoff).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=DiffRowSerializer(many=True), parameters=[OpenApiParameter("against", int)])
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain list, and so documented
     def diff(self, request: Request, pk: str | None = None) -> Response:
         """Line changes against ``?against=<budget id>`` (default: the version this one was revised from)."""
         budget = self.get_object()

@@ -21,6 +21,14 @@ from ..selectors import agenda_with_notes
 TIME_FORMAT = "%H:%M"
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "10:00"})
+class HourMinuteField(serializers.TimeField):
+    """A time of day as ``HH:MM`` (SPEC 9), documented as such: OpenAPI's ``format: time`` means ``HH:MM:SS``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=TIME_FORMAT, input_formats=[TIME_FORMAT], **kwargs)
+
+
 def _request_user(serializer: serializers.Serializer) -> Any:
     return getattr(serializer.context.get("request"), "user", None)
 
@@ -49,9 +57,7 @@ class ReviewSeriesSerializer(serializers.ModelSerializer):
 
     campaign = related_field("campaign", queryset=Campaign.objects.none())
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text=_("0 = Monday … 6 = Sunday."))
-    time = serializers.TimeField(
-        format=TIME_FORMAT, input_formats=[TIME_FORMAT], help_text=_("HH:MM in the series' time zone.")
-    )
+    time = HourMinuteField(help_text=_("HH:MM in the series' time zone."))
     interval_weeks = serializers.IntegerField(
         min_value=1,
         max_value=12,

@@ -225,3 +225,30 @@ def test_budget_list_query_count_is_constant(api, cast, campaign, django_assert_
         budget_create(actor=cast.lead, campaign=c, total="30000000", lines=DEMO_LINES)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert client.get("/api/v1/budgets/").json()["count"] == 11
+
+
+def test_diff_is_documented_as_the_plain_list_it_answers(api, cast, budget, signers):
+    """Found by tests/test_api_fuzz.py: the schema promised a paginated object, the endpoint answers a list."""
+    schema = api().get("/api/schema/?format=json").json()
+    documented = schema["paths"]["/api/v1/budgets/{id}/diff/"]["get"]["responses"]["200"]
+    assert documented["content"]["application/json"]["schema"]["type"] == "array"
+    assert api(cast.lead).get(f"/api/v1/budgets/{budget.pk}/diff/").json() == []
+
+
+@pytest.mark.parametrize("name", ["campaign", "budget"])
+def test_an_id_filter_beyond_a_bigint_is_a_400_naming_it(api, cast, budget, name):
+    """Found by tests/test_hostile_input.py: ``?campaign=<30 digits>`` overflowed in the database (500)."""
+    url = "/api/v1/budgets/" if name == "campaign" else "/api/v1/expenses/"
+    response = api(cast.lead).get(url, {name: "9" * 30})
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+
+
+def test_an_unknown_status_filter_is_a_400_listing_the_statuses(api, cast, budget):
+    """Found by tests/test_hostile_input.py on PostgreSQL: ``?status=%00`` reached the database (500)."""
+    client = api(cast.lead)
+    for junk in ("\x00", "<script>", "draft' OR '1'='1"):
+        response = client.get("/api/v1/budgets/", {"status": junk})
+        assert response.status_code == 400
+        assert list(response.json()) == ["status"] and "draft" in response.json()["status"][0]
+    assert client.get("/api/v1/budgets/", {"status": "draft"}).json()["count"] == 1

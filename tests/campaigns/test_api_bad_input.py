@@ -225,3 +225,11 @@ def test_junk_filters_are_400_or_empty_never_500(api, cast, plan, value):
         assert response.status_code in (200, 400), url
         if response.status_code == 200:
             assert response.json()["count"] == 0
+
+
+def test_a_year_before_1000_comes_back_as_a_four_digit_iso_date(api, cast, plan):
+    """Found by tests/test_api_fuzz.py: "%Y-%m-%d" wrote the year 64 as "64-06-14", which is no date at all."""
+    milestone = plan["milestone"]
+    response = api(cast.lead).patch(f"/api/v1/milestones/{milestone.pk}/", {"due_date": "0064-06-14"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["due_date"] == "0064-06-14"

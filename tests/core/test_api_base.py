@@ -128,3 +128,22 @@ def test_token_clients_get_error_messages_in_their_profile_language():
     client = APIClient()
     client.force_authenticate(english)
     assert client.post("/api/v1/campaigns/", {}, format="json").json()["code"] == ["This field is required."]
+
+
+def test_a_page_that_is_no_page_number_is_a_400_naming_page(api):
+    """Found by tests/test_hostile_input.py: ``?page=-1`` / ``abc`` / ``1 OR 1=1`` were DRF's 404."""
+    client = api(UserFactory(username="p"))
+    for junk in ("-1", "0", "abc", "1 OR 1=1", "1.5", "99999999999999999999999999", "２"):
+        response = client.get("/api/v1/departments/", {"page": junk})
+        assert response.status_code == 400, junk
+        assert list(response.json()) == ["page"]
+    assert client.get("/api/v1/departments/", {"page": "1"}).status_code == 200
+    assert client.get("/api/v1/departments/", {"page": "last"}).status_code == 200
+
+
+def test_an_id_beyond_a_bigint_is_not_found_rather_than_a_database_error(api, cast):
+    """parse_pk refuses ids past a bigint itself (Django's own range check covers plain pk lookups only)."""
+    huge = "9" * 30
+    client = api(cast.lead)
+    assert client.get(f"/api/v1/teams/{huge}/members/").status_code == 404
+    assert client.get(f"/api/v1/members/imports/{huge}/errors.csv").status_code == 404

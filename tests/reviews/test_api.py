@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -407,3 +408,14 @@ def test_the_lists_run_a_constant_number_of_queries(api, cast, campaign):
     assert Meeting.objects.count() >= 40
     assert (_list_queries(client, MEETINGS), _list_queries(client, SERIES)) == small
     assert small[0] <= 6 and small[1] <= 6
+
+
+def test_the_series_time_is_documented_as_the_hh_mm_it_answers(api, cast, series):
+    """Found by tests/test_api_fuzz.py: ``format: time`` means HH:MM:SS, so every "10:00" broke the schema."""
+    schema = api().get("/api/schema/?format=json").json()
+    documented = schema["components"]["schemas"]["ReviewSeries"]["properties"]["time"]
+    assert "format" not in documented
+    answered = api(cast.lead).get(f"{SERIES}{series.pk}/").json()["time"]
+    assert answered == "10:00"
+    assert re.fullmatch(documented["pattern"], answered)
+    assert not re.fullmatch(documented["pattern"], "24:00")
