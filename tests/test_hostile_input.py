@@ -101,6 +101,8 @@ def page_urls() -> list[str]:
         "channel_pk": Channel.objects.filter(campaign=campaign).first().pk,
         "campaign_pk": campaign.pk,
         "user_id": lead.pk,
+        "key": next(iter(meetings.filter(action_items__isnull=False).first().agenda), {}).get("key", "none"),
+        "action_pk": ActionItem.objects.filter(meeting__in=meetings).values_list("pk", flat=True).first(),
     }
     urls: list[str] = []
 
