@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import random
 import statistics
 import sys
@@ -299,6 +300,8 @@ def main() -> None:
             cold, p50, p95, queries, size = measure(client, path)
             verdict = "PASS" if p95 < TARGET_MS else "FAIL"
             print(f"{label:48} {cold:8.1f} {p50:8.1f} {p95:8.1f} {queries:8d}  {verdict}  ({size // 1024} KiB)")
+            slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+            print(f"BENCH name=dashboard_{slug}_p95 value={p95:.1f} unit=ms target={TARGET_MS} cmp=<")
     finally:
         client = getattr(cache, "_cache", None)
         if client is not None and hasattr(client, "get_client"):  # Redis: delete this run's keys only
