@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import random
+import re
 import statistics
 import sys
 import time
