@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Model, Prefetch, ProtectedError, QuerySet, RestrictedError
+from django.db.models import Model, Prefetch, ProtectedError, QuerySet, RestrictedError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -24,7 +24,14 @@ from core.permissions import Access
 from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Task
 from ..permissions import campaign_part_policy, campaign_policy
 from ..schedule import CycleError
-from ..selectors import campaign_list, campaign_schedule, campaign_today, phase_health_map, playbook_list
+from ..selectors import (
+    campaign_list,
+    campaign_schedule,
+    campaign_today,
+    phase_health_map,
+    playbook_list,
+    task_count_subquery,
+)
 from ..services import (
     campaign_copy,
     campaign_create,
@@ -101,7 +108,7 @@ class CampaignViewSet(
         return (
             Campaign.objects.select_related("team", "lead")
             .prefetch_related("departments")
-            .annotate(task_count=Count("tasks", distinct=True))
+            .annotate(task_count=task_count_subquery())
         )
 
     def get_queryset(self) -> QuerySet[Campaign]:
