@@ -66,9 +66,14 @@ def main() -> None:
 
         for i in range(10):
             get(i)
-        queries = []
+        queries: list[str] = []
+
+        def count(execute, sql, *args, queries=queries):
+            queries.append(sql)
+            return execute(sql, *args)
+
         # Not CaptureQueriesContext: Django empties the query log when a request starts.
-        with connection.execute_wrapper(lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)):
+        with connection.execute_wrapper(count):
             get(0)
         profiler = cProfile.Profile() if TOP else None
         started = time.process_time()

@@ -57,11 +57,7 @@ def task_count_subquery() -> Coalesce:
     """A campaign's number of tasks as a correlated subquery: unlike ``Count("tasks")`` it needs no join and no
     GROUP BY over every selected column, and a COUNT of the list (pagination) leaves it out altogether."""
     counts = (
-        Task.objects.filter(campaign=OuterRef("pk"))
-        .order_by()
-        .values("campaign")
-        .annotate(n=Count("pk"))
-        .values("n")
+        Task.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign").annotate(n=Count("pk")).values("n")
     )
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
