@@ -44,6 +44,8 @@ CAMPAIGNS = int(os.environ.get("LOAD_CAMPAIGNS", "100"))
 CORES = os.cpu_count() or 1
 WORKERS = int(os.environ.get("LOAD_WORKERS", str(2 * CORES + 1)))
 THREADS = int(os.environ.get("LOAD_THREADS", "2"))
+# A comma-separated subset of the scenarios (e.g. "trivial,home,api_campaigns,trivial_again"); empty: all of them.
+ONLY = [name.strip() for name in os.environ.get("LOAD_SCENARIOS", "").split(",") if name.strip()]
 os.environ["DATABASE_URL"] = URL
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"  # seeding sends its few emails in-process, into memory
@@ -323,6 +325,11 @@ def main() -> None:
     ensure_database()
     data = seed()
     plan = scenarios(data)
+    if ONLY:
+        unknown = sorted(set(ONLY) - set(plan))
+        if unknown:
+            raise SystemExit(f"LOAD_SCENARIOS: no scenario {', '.join(unknown)} (there are {', '.join(plan)})")
+        plan = {name: paths for name, paths in plan.items() if name in ONLY or name.startswith("trivial")}
     port = free_port()
     server = start_server(port)
     results: dict[str, dict] = {}

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import (
@@ -49,8 +50,16 @@ def campaign_list(*, user: Any, filters: dict[str, Any] | None = None) -> QueryS
     if filters.get("q"):
         text = filters["q"].strip()
         qs = qs.filter(Q(code__icontains=text) | Q(name__icontains=text) | Q(objective__icontains=text))
-    # Meta.ordering is not applied to GROUP BY queries, so the annotated list is ordered explicitly.
-    return qs.annotate(task_count=Count("tasks", distinct=True)).order_by(*Campaign._meta.ordering)
+    return qs.annotate(task_count=task_count_subquery()).order_by(*Campaign._meta.ordering)
+
+
+def task_count_subquery() -> Coalesce:
+    """A campaign's number of tasks as a correlated subquery: unlike ``Count("tasks")`` it needs no join and no
+    GROUP BY over every selected column, and a COUNT of the list (pagination) leaves it out altogether."""
+    counts = (
+        Task.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign").annotate(n=Count("pk")).values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
 def visible_parts(model: type, *, user: Any, campaign_id: int | None = None) -> QuerySet:

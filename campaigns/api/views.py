@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Model, Prefetch, ProtectedError, QuerySet, RestrictedError
+from django.db.models import Model, Prefetch, ProtectedError, QuerySet, RestrictedError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -24,7 +24,14 @@ from core.permissions import Access
 from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Task
 from ..permissions import campaign_part_policy, campaign_policy
 from ..schedule import CycleError
-from ..selectors import campaign_list, campaign_schedule, campaign_today, phase_health_map, playbook_list
+from ..selectors import (
+    campaign_list,
+    campaign_schedule,
+    campaign_today,
+    phase_health_map,
+    playbook_list,
+    task_count_subquery,
+)
 from ..services import (
     campaign_copy,
     campaign_create,
@@ -101,14 +108,16 @@ class CampaignViewSet(
         return (
             Campaign.objects.select_related("team", "lead")
             .prefetch_related("departments")
-            .annotate(task_count=Count("tasks", distinct=True))
+            .annotate(task_count=task_count_subquery())
         )
 
     def get_queryset(self) -> QuerySet[Campaign]:
         if getattr(self, "swagger_fake_view", False):
             return Campaign.objects.none()
         filters = query_filters(CampaignFilterSerializer, self.request)
-        return campaign_list(user=self.request.user, filters=filters).prefetch_related("departments")
+        campaigns = campaign_list(user=self.request.user, filters=filters)
+        # The list's serializer reads the department ids from the link table in one query, without the rows.
+        return campaigns if self.action == "list" else campaigns.prefetch_related("departments")
 
     def needed_access(self) -> Access:
         # Copying reads the source; the target team's rule is the service's.
