@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from budgets.selectors import signoff_queue
 from campaigns import selectors as campaign_selectors
+from campaigns.permissions import pin_approver_campaigns
 from core.permissions import parse_pk, principal_for
 from core.selectors import notification_list, notification_unread_count
 from core.services.notifications import notification_mark_read
@@ -71,6 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
     columns shown, and each kind of link reversed once."""
     user = request.user
     now = timezone.now()
+    pin_approver_campaigns(user)  # tasks, risks, meetings and action items all filter by these campaigns
     task_url = _url_pattern("campaigns:task_detail", 2)
     tasks, more_tasks = _first(campaign_selectors.my_open_tasks(user=user).only(*TASK_FIELDS), HOME_ROWS)
     todays: dict[str, Any] = {}
@@ -106,7 +108,9 @@ def home(request: HttpRequest) -> HttpResponse:
     teams = list(team_list(user=user).filter(parent__isnull=True).select_related(None).only("id", "name")[:20])
     for team in teams:
         team.url = team_url.format(team.pk)
-    notifications = list(notification_list(user=user, unread_only=True)[:5])
+    # The first unread ones, each carrying how many are unread in all: the header's badge needs no COUNT query.
+    unread = notification_list(user=user, unread_only=True).annotate(unread_total=Window(Count("pk")))
+    notifications = list(unread[:5])
     principal = principal_for(user)
     return render(
         request,
@@ -126,6 +130,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "more_actions": more_actions,
             "teams": teams,
             "notifications": notifications,
+            "unread_count": notifications[0].unread_total if notifications else 0,
             "today": timezone.localdate(),
             "can_see_portfolio": principal.reads_everything,
             "campaigns_url": reverse("campaigns:list"),

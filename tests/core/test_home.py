@@ -143,3 +143,34 @@ def test_home_query_count_is_constant_as_data_grows_tenfold(client, cast, who):
     large = count_queries(client, user)
     assert large == small, (small, large)
     assert small <= 16
+
+
+def test_an_approver_sees_their_own_work_in_campaigns_they_read_through_their_role_only(client, cast):
+    """Approvers read campaigns whose budgets await sign-off (SPEC 2): their own task, risk and action item
+    there are listed; once nothing awaits sign-off (and they signed nothing) they are not."""
+    mine, theirs = grow(cast, 1)
+    Task.objects.filter(campaign=theirs, title__startswith="Open").update(owner=cast.finance)
+    Risk.objects.filter(campaign=theirs, alert_level="red").update(owner=cast.finance)
+    ActionItem.objects.filter(meeting__series__campaign=theirs).update(owner=cast.finance)
+    page = home(client, cast.finance)
+    for ident in ("my-tasks", "my-alerts", "my-actions"):
+        assert theirs.code in section(page, ident), ident
+    Budget.objects.filter(campaign=theirs, status="in_review").update(status="rejected")
+    page = home(client, cast.finance)
+    for ident in ("my-tasks", "my-alerts", "my-actions"):
+        assert theirs.code not in section(page, ident), ident
+
+
+def test_the_unread_badge_counts_every_unread_notification_while_the_panel_shows_five(client, cast):
+    from core.models import NotificationVerb
+    from core.services.notifications import notify
+
+    notify(recipients=[cast.member], verb=NotificationVerb.RISK_ALERT, text="Older alert", email=False)
+    for i in range(6):
+        notify(recipients=[cast.member], verb=NotificationVerb.RISK_ALERT, text=f"Alert {i}", email=False)
+    notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="Not yours", email=False)
+    page = home(client, cast.member)
+    assert 'data-count="7"' in page
+    assert page.count("notification-unread") == 5 and "Older alert" not in page and "Not yours" not in page
+    assert 'data-count="7"' in client.get(reverse("inbox")).content.decode()  # the layout's own count
+    assert 'data-count="0"' in home(client, cast.viewer)
