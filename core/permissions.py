@@ -56,9 +56,6 @@ class Principal:
     user_id: int | None
     roles: frozenset[str] = field(default_factory=frozenset)
     team_roles: dict[int, str] = field(default_factory=dict)
-    # The campaigns an approver reads through their role (campaigns.permissions), when a page with several
-    # lists evaluated them once for the request; None: each list asks the database in a subquery.
-    approver_campaign_ids: frozenset[int] | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -18,7 +18,6 @@ from django.views.decorators.vary import vary_on_headers
 
 from budgets.selectors import signoff_queue
 from campaigns import selectors as campaign_selectors
-from campaigns.permissions import pin_approver_campaigns
 from core.permissions import parse_pk, principal_for
 from core.selectors import notification_list, notification_unread_count
 from core.services.notifications import notification_mark_read
@@ -72,7 +71,6 @@ def home(request: HttpRequest) -> HttpResponse:
     columns shown, and each kind of link reversed once."""
     user = request.user
     now = timezone.now()
-    pin_approver_campaigns(user)  # tasks, risks, meetings and action items all filter by these campaigns
     task_url = _url_pattern("campaigns:task_detail", 2)
     tasks, more_tasks = _first(campaign_selectors.my_open_tasks(user=user).only(*TASK_FIELDS), HOME_ROWS)
     todays: dict[str, Any] = {}
