@@ -17,7 +17,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.models import Campaign
+from core.permissions import principal_for
+
 from .models import Member, Tier, TierCode
+from .privacy import importable_campaigns
 
 # Spaces, thousands separators and a currency mark are what people paste from a spreadsheet: accept them.
 _MONEY_NOISE = re.compile(r"[\s,_'’]|CNY|RMB|¥|￥", re.IGNORECASE)
@@ -125,11 +129,28 @@ class AnalyticsFilterForm(_ScopeFilterForm):
 
 
 class ImportForm(forms.Form):
+    """An upload names the campaign it is for (SPEC 10.1); rows without source_campaign are attributed to it."""
+
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        help_text=_("The campaign these members are for. Rows without a source_campaign are attributed to it."),
+    )
     file = forms.FileField(
         label=_("File"),
         help_text=_("CSV (UTF-8 or GBK, as Excel saves it) or XLSX, with a header row."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        campaigns = importable_campaigns(user).order_by("-start_date", "code").only("pk", "code", "name")
+        self.fields["campaign"].queryset = campaigns
+        self.fields["campaign"].label_from_instance = lambda c: f"{c.code} · {c.name}"
+        if not principal_for(user).is_admin:
+            self.fields["campaign"].required = True
+            self.fields["campaign"].empty_label = None if campaigns.count() == 1 else "---------"
 
 
 class TierRuleSetForm(forms.Form):

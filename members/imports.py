@@ -25,17 +25,18 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Channel
-from campaigns.permissions import campaign_policy
 from core.bulk import copy_rows
 from core.errors import ApplicationError, NotAllowed
+from core.permissions import parse_pk, principal_for
 
 from .models import AgeBand, ImportChunk, ImportJob, ImportRowError, ImportStatus, Member, TierChange, TierChangeCause
-from .privacy import can_import
+from .privacy import can_import, import_boundary, importable_campaigns
 from .tiers import rule_set_in_effect, thresholds_of, tier_for
 
 logger = logging.getLogger(__name__)
@@ -62,21 +63,20 @@ def lease_seconds() -> int:
 # --- Upload --------------------------------------------------------------------------------
 
 
-def import_job_create(*, actor: Any, upload: Any, filename: str | None = None, enqueue: bool = True) -> ImportJob:
+def import_job_create(
+    *, actor: Any, upload: Any, campaign: Any = None, filename: str | None = None, enqueue: bool = True
+) -> ImportJob:
     """Store an uploaded file in the database and queue its import (unless the caller runs it itself).
-    Lead/deputy of any team, or admin."""
+    Lead/deputy of any team, or admin. ``campaign`` (a Campaign or its id) is the campaign the upload is for:
+    one whose team the actor leads or deputises; only an admin may leave it out (SPEC 10.1)."""
     if not can_import(actor):
         raise NotAllowed(_("Only a team lead or deputy can import members."))
-    name = filename or getattr(upload, "name", "") or "upload"
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ("csv", "xlsx"):
-        raise ApplicationError(errors={"file": _("Upload a .csv or .xlsx file.")})
-    size = getattr(upload, "size", None)
-    if size is not None and size > max_upload_bytes():
-        raise ApplicationError(errors={"file": _too_large()})
-    _check_content(upload, extension)
+    name, extension = import_file_check(upload, filename=filename)
+    campaign_id = _upload_campaign(actor, campaign)
     with transaction.atomic():
-        job = ImportJob.objects.create(uploaded_by=actor, filename=name[:255], file_format=extension)
+        job = ImportJob.objects.create(
+            uploaded_by=actor, campaign_id=campaign_id, filename=name[:255], file_format=extension
+        )
         total, seq, buffer = 0, 0, bytearray()
         pieces = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(CHUNK_BYTES), b"")
         for piece in pieces:
@@ -99,7 +99,41 @@ def import_job_create(*, actor: Any, upload: Any, filename: str | None = None, e
     return job
 
 
+def import_file_check(upload: Any, *, filename: str | None = None) -> tuple[str, str]:
+    """The upload's name and format (``csv`` or ``xlsx``), or an ApplicationError on ``file`` for a file that
+    cannot be imported: another type, over the size limit, or content that cannot be what its name says."""
+    name = filename or getattr(upload, "name", "") or "upload"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ("csv", "xlsx"):
+        raise ApplicationError(errors={"file": _("Upload a .csv or .xlsx file.")})
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_upload_bytes():
+        raise ApplicationError(errors={"file": _too_large()})
+    _check_content(upload, extension)
+    return name, extension
+
+
 SNIFF_BYTES = 64 * 1024
+
+
+def _upload_campaign(actor: Any, campaign: Any) -> int | None:
+    """The id of the campaign an upload is for, checked against the actor's boundary. An unknown campaign and
+    another team's campaign get the same answer, so the field reveals nothing about other teams."""
+    allowed = importable_campaigns(actor)
+    if campaign in (None, ""):
+        if principal_for(actor).is_admin:
+            return None
+        raise ApplicationError(errors={"campaign": _("Choose the campaign this file is for.")})
+    pk = getattr(campaign, "pk", campaign)
+    try:
+        pk = parse_pk(pk)
+    except Http404:
+        pk = None
+    if pk is None or not allowed.filter(pk=pk).exists():
+        raise ApplicationError(
+            errors={"campaign": _("Choose one of your campaigns: a campaign whose team you lead or deputise.")}
+        )
+    return pk
 
 
 def _too_large() -> str:
@@ -239,16 +273,27 @@ class Context:
     channels: dict[tuple[int, str], int]
     thresholds: list
     today: dt.date
+    default_campaign: int | None = None
+    # SPEC 10.1: the campaigns whose members this import may create or update; None = not bounded (admin).
+    boundary: list[int] | None = None
 
 
 def _context(job: ImportJob) -> Context:
-    visible = campaign_policy.visible(job.uploaded_by, Campaign.objects.all())
-    campaigns = {code.lower(): pk for pk, code in visible.values_list("pk", "code")}
+    boundary = import_boundary(job.uploaded_by)
+    writable = Campaign.objects.all() if boundary is None else Campaign.objects.filter(pk__in=boundary)
+    campaigns = {code.lower(): pk for pk, code in writable.values_list("pk", "code")}
     channels = {
         (cid, name.lower()): pk
-        for pk, cid, name in Channel.objects.filter(campaign__in=visible).values_list("pk", "campaign_id", "name")
+        for pk, cid, name in Channel.objects.filter(campaign__in=writable).values_list("pk", "campaign_id", "name")
     }
-    return Context(campaigns, channels, thresholds_of(rule_set_in_effect()), timezone.localdate())
+    return Context(
+        campaigns,
+        channels,
+        thresholds_of(rule_set_in_effect()),
+        timezone.localdate(),
+        default_campaign=job.campaign_id,
+        boundary=boundary,
+    )
 
 
 def _clean_fee(raw: str) -> Decimal:
@@ -296,12 +341,13 @@ def _clean(values: dict[str, str], ctx: Context) -> tuple[tuple | None, str | No
         consent = False
     else:
         return None, _("consent %(value)s is not yes/no") % {"value": consent_raw[:10]}
-    campaign_id = channel_id = None
+    campaign_id, channel_id = ctx.default_campaign, None
     code = values.get("source_campaign", "").strip()
     if code:
+        # One answer for an unknown code and another team's campaign (SPEC 10.1: nothing revealed).
         campaign_id = ctx.campaigns.get(code.lower())
         if campaign_id is None:
-            return None, _("source_campaign %(code)s is not a campaign you can see") % {"code": code[:40]}
+            return None, _("source_campaign %(code)s is not a campaign you can import into") % {"code": code[:40]}
     channel = values.get("source_channel", "").strip()
     if channel:
         if campaign_id is None:
@@ -374,14 +420,27 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
         index = {c: columns.index(c) for c in COLUMNS if c in columns}
         index_items = tuple(index.items())
         ctx = _context(job)
+        if ctx.boundary is not None and ctx.default_campaign not in ctx.boundary:
+            _fail(job, _("You no longer lead or deputise the team of the campaign this import is for."))
+            job.refresh_from_db()
+            return job
         checkpoint = job.checkpoint
-        good: list[tuple] = []
+        good: list[tuple[int, tuple]] = []
         bad: list[tuple[int, str]] = []
         number = 0
+        # A CSV record that spans several lines has a quote that is never closed: it swallowed the rows after it.
+        lines = rows if job.file_format == "csv" else None
+        last_line = lines.line_num if lines is not None else 0
         for number, row in enumerate(rows, start=1):
+            if lines is not None:
+                first_line, last_line = last_line + 1, lines.line_num
             if number <= checkpoint:
                 continue
-            if not any(str(cell).strip() for cell in row):
+            if lines is not None and last_line > first_line:
+                bad.append((number, _("a quote opened in this row is never closed, so lines %(first)d–%(last)d of the "
+                                      "file were read as one row; close the quote and upload the file again")
+                            % {"first": first_line, "last": last_line}))  # fmt: skip
+            elif not any(str(cell).strip() for cell in row):
                 bad.append((number, _("the row is empty")))
             else:
                 width = len(row)
@@ -394,11 +453,11 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
                 if error:
                     bad.append((number, error))
                 else:
-                    good.append(record)
+                    good.append((number, record))
             if number - checkpoint >= batch_rows:
-                _commit_batch(job, good, bad, previous=checkpoint, upto=number)
+                _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=number)
                 checkpoint, good, bad = number, [], []
-        _commit_batch(job, good, bad, previous=checkpoint, upto=max(number, checkpoint), final=True)
+        _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=max(number, checkpoint), final=True)
     except LeaseLost:
         return None
     except UnicodeDecodeError:
@@ -426,22 +485,49 @@ def _xlsx_number(value: Any) -> str:
 
 
 def _fail(job: ImportJob, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now(), lease_until=None
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now(), lease_until=None
+        )
+        ImportChunk.objects.filter(job_id=job.pk).delete()  # SPEC 10.1: the upload goes when the job ends
+
+
+def _outside_boundary(ctx: Context, good: list[tuple[int, tuple]]) -> set[str]:
+    """The external ids of the batch that belong to members outside the importer's boundary (one query)."""
+    if ctx.boundary is None or not good:
+        return set()
+    ids = list({record[0] for _number, record in good})
+    return set(
+        Member.objects.filter(external_id__in=ids)
+        .exclude(source_campaign_id__in=ctx.boundary)
+        .values_list("external_id", flat=True)
     )
 
 
 def _commit_batch(
-    job: ImportJob, good: list[tuple], bad: list[tuple[int, str]], *, previous: int, upto: int, final: bool = False
+    job: ImportJob,
+    ctx: Context,
+    good: list[tuple[int, tuple]],
+    bad: list[tuple[int, str]],
+    *,
+    previous: int,
+    upto: int,
+    final: bool = False,
 ) -> None:
     now = timezone.now()
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.checkpoint != previous or locked.status != ImportStatus.RUNNING:
             raise LeaseLost
+        foreign = _outside_boundary(ctx, good)
+        if foreign:
+            # SPEC 10.1: an error row that changes nothing and says nothing about the member it names.
+            refused = _("external_id %(id)s is not a member of your campaigns, so this import cannot change it")
+            bad = bad + [(n, refused % {"id": r[0][:64]}) for n, r in good if r[0] in foreign]
+            good = [(n, r) for n, r in good if r[0] not in foreign]
         # The last occurrence of an external id in a batch wins.
-        latest = {record[0]: record for record in good}
-        created, updated = _upsert(job, list(latest.values()), now)
+        latest = {record[0]: record for _number, record in good}
+        created, updated = _upsert(job, list(latest.values()), now, boundary=ctx.boundary)
         if bad:
             copy_rows(ImportRowError, ["job_id", "row", "message"], [(job.pk, n, m[:500]) for n, m in bad])
         changes = {
@@ -456,13 +542,15 @@ def _commit_batch(
         if final:
             changes.update(status=ImportStatus.DONE, finished_at=now, total_rows=upto, lease_until=None)
         ImportJob.objects.filter(pk=job.pk).update(**changes)
+        if final:
+            ImportChunk.objects.filter(job_id=job.pk).delete()  # SPEC 10.1: the upload goes when the job ends
 
 
-def _upsert(job: ImportJob, records: list[tuple], now: dt.datetime) -> tuple[int, int]:
+def _upsert(job: ImportJob, records: list[tuple], now: dt.datetime, *, boundary: list[int] | None) -> tuple[int, int]:
     if not records:
         return 0, 0
     if connection.vendor == "postgresql":
-        return _upsert_postgres(job, records, now)
+        return _upsert_postgres(job, records, now, boundary)
     return _upsert_generic(job, records, now)
 
 
@@ -470,9 +558,19 @@ STAGE_COLUMNS = ("external_id", "name", "phone", "age_band", "annual_fee", "tier
                  "source_campaign_id", "source_channel_id")  # fmt: skip
 
 
-def _upsert_postgres(job: ImportJob, records: list[tuple], now: dt.datetime) -> tuple[int, int]:
-    """COPY into a temporary table, record tier changes, then one INSERT … ON CONFLICT DO UPDATE."""
+def _upsert_postgres(
+    job: ImportJob, records: list[tuple], now: dt.datetime, boundary: list[int] | None
+) -> tuple[int, int]:
+    """COPY into a temporary table, record tier changes, then one INSERT … ON CONFLICT DO UPDATE.
+    With a ``boundary``, an existing member outside it is never updated, even if it was created after the
+    batch's check (the WHERE of the DO UPDATE decides inside the statement)."""
     member, change = Member._meta.db_table, TierChange._meta.db_table
+    guard_change = guard_update = ""
+    guard_params: list = []
+    if boundary is not None:
+        guard_change = " AND m.source_campaign_id = ANY(%s)"
+        guard_update = f" WHERE {member}.source_campaign_id = ANY(%s)"
+        guard_params = [boundary]
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS member_import_stage (external_id varchar(64), name varchar(100), "
@@ -487,8 +585,8 @@ def _upsert_postgres(job: ImportJob, records: list[tuple], now: dt.datetime) -> 
         cursor.execute(
             f"INSERT INTO {change} (member_id, from_tier, to_tier, cause, changed_at, import_job_id) "  # noqa: S608
             f"SELECT m.id, m.tier, s.tier, %s, %s, %s FROM member_import_stage s JOIN {member} m "
-            f"ON m.external_id = s.external_id WHERE m.tier <> s.tier",
-            [TierChangeCause.IMPORT, now, job.pk],
+            f"ON m.external_id = s.external_id WHERE m.tier <> s.tier{guard_change}",
+            [TierChangeCause.IMPORT, now, job.pk, *guard_params],
         )
         cursor.execute(
             f"WITH up AS (INSERT INTO {member} (external_id, name, phone, age_band, annual_fee, tier, consent, "  # noqa: S608
@@ -501,9 +599,9 @@ def _upsert_postgres(job: ImportJob, records: list[tuple], now: dt.datetime) -> 
             f"WHEN {member}.consent THEN {member}.consent_at ELSE EXCLUDED.consent_at END, "
             f"source_campaign_id = COALESCE(EXCLUDED.source_campaign_id, {member}.source_campaign_id), "
             f"source_channel_id = COALESCE(EXCLUDED.source_channel_id, {member}.source_channel_id), "
-            f"updated_at = EXCLUDED.updated_at RETURNING (xmax = 0) AS inserted) "
+            f"updated_at = EXCLUDED.updated_at{guard_update} RETURNING (xmax = 0) AS inserted) "
             f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
-            [now.date(), now, now],
+            [now.date(), now, now, *guard_params],
         )
         created, updated = cursor.fetchone()
     return created, updated

@@ -165,6 +165,10 @@ class ImportJob(models.Model):
     """
 
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # SPEC 10.1: the campaign the upload is for; rows without source_campaign get it. Empty only for an admin.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     filename = models.CharField(max_length=255)
     file_format = models.CharField(max_length=4)  # csv | xlsx
     size = models.BigIntegerField(default=0)

@@ -7,7 +7,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from campaigns.models import Campaign
-from core.permissions import principal_for
+from core.permissions import Access, principal_for
+from core.roles import TeamRole
 
 from .models import Member
 
@@ -42,6 +43,27 @@ def member_list_for(user: Any) -> QuerySet[Member]:
     if not principal.team_roles:
         return Member.objects.none()
     return Member.objects.filter(source_campaign__in=Campaign.objects.filter(team_id__in=list(principal.team_roles)))
+
+
+def importable_campaigns(user: Any) -> QuerySet[Campaign]:
+    """Campaigns an upload may be for (SPEC 10.1): those of the teams the user leads or deputises; an admin, all."""
+    principal = principal_for(user)
+    if principal.user_id is None:
+        return Campaign.objects.none()
+    if principal.is_admin:
+        return Campaign.objects.all()
+    teams = [team for team, role in principal.team_roles.items() if role in (TeamRole.LEAD, TeamRole.DEPUTY)]
+    return Campaign.objects.filter(team_id__in=teams)
+
+
+def import_boundary(user: Any) -> list[int] | None:
+    """The ids of the campaigns whose members an import by ``user`` may create or update (SPEC 10.1): the
+    campaigns of the teams the user may write. ``None`` for an admin, who is not bounded."""
+    principal = principal_for(user)
+    if principal.is_admin:
+        return None
+    teams = [team for team in principal.team_roles if principal.team_access(team) >= Access.WRITE]
+    return list(Campaign.objects.filter(team_id__in=teams).values_list("pk", flat=True))
 
 
 def can_import(user: Any) -> bool:

@@ -46,7 +46,7 @@ from .analytics import (
     near_threshold_members,
 )
 from .forms import AnalyticsFilterForm, ImportForm, MemberFilterForm, TierRuleSetForm, filter_members
-from .imports import COLUMNS, import_job_create
+from .imports import COLUMNS, import_file_check, import_job_create
 from .models import REDEMPTION_TARGET, ImportJob, ImportStatus, TierRuleSet
 from .privacy import can_import, can_view_pii, mask_name, mask_phone, member_list_for
 from .tiers import current_tiers, rule_set_in_effect, tier_rule_set_create
@@ -219,7 +219,7 @@ def _import_page(request: HttpRequest, form: ImportForm, *, status: int = 200) -
 @require_GET
 def member_import(request: HttpRequest) -> HttpResponse:
     """The upload form (team leads, deputies and admins) and the user's recent imports."""
-    return _import_page(request, ImportForm())
+    return _import_page(request, ImportForm(user=request.user))
 
 
 @login_required
@@ -227,10 +227,18 @@ def member_import(request: HttpRequest) -> HttpResponse:
 def member_import_upload(request: HttpRequest) -> HttpResponse:
     if not can_import(request.user):
         raise PermissionDenied(_("Only a team lead or deputy can import members."))
-    form = ImportForm(request.POST, request.FILES)
-    if form.is_valid():
+    form = ImportForm(request.POST, request.FILES, user=request.user)
+    valid = form.is_valid()
+    if not valid and form.cleaned_data.get("file") is not None:
+        try:  # the file's own problems are reported too, not only the missing campaign
+            import_file_check(form.cleaned_data["file"])
+        except ApplicationError as exc:
+            _report_error(form, exc)
+    if valid:
         try:
-            job = import_job_create(actor=request.user, upload=form.cleaned_data["file"])
+            job = import_job_create(
+                actor=request.user, upload=form.cleaned_data["file"], campaign=form.cleaned_data["campaign"]
+            )
         except ApplicationError as exc:
             _report_error(form, exc)
         else:

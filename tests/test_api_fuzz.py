@@ -39,6 +39,7 @@ from campaigns.models import Campaign, Channel, Kpi, Milestone, Phase, Playbook,
 from config.wsgi import application
 from core.models import Notification
 from members.models import ImportJob, Member, Tier
+from members.privacy import importable_campaigns
 from reviews.models import ActionItem, Meeting, ReviewSeries
 from risks.models import Risk
 from teams.models import Department, Team, User
@@ -119,7 +120,8 @@ def demo_world(db, django_capture_on_commit_callbacks):
     upload = io.BytesIO(b"external_id,name,annual_fee\nFZ-1,Fuzz One,250\nFZ-2,,abc\n")
     upload.name = "fuzz.csv"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/api/v1/members/import/", {"file": upload}, format="multipart")
+        campaign = importable_campaigns(lead).order_by("pk").first()
+        response = client.post("/api/v1/members/import/", {"file": upload, "campaign": campaign.pk}, format="multipart")
     assert response.status_code == 202, response.content
     if not Notification.objects.filter(recipient=lead).exists():
         Notification.objects.create(recipient=lead, verb="risk_alert", text="fuzz", url="/")

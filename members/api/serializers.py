@@ -81,6 +81,14 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class ImportUploadSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_(
+            "The id of the campaign the upload is for: one whose team you lead or deputise (admins may omit it). "
+            "Rows without source_campaign are attributed to it."
+        ),
+    )
     file = serializers.FileField(help_text=_("A .csv (UTF-8, UTF-8 with BOM or GBK) or .xlsx file with a header row."))
 
 
@@ -112,6 +120,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "filename",
+            "campaign",
             "status",
             "percent",
             "total_rows",

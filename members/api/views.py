@@ -100,7 +100,11 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
             raise NotAllowed(_("Only a team lead or deputy can import members."))
         serializer = ImportUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        job = import_job_create(actor=request.user, upload=serializer.validated_data["file"])
+        job = import_job_create(
+            actor=request.user,
+            upload=serializer.validated_data["file"],
+            campaign=serializer.validated_data.get("campaign"),
+        )
         job = import_jobs_with_errors(import_job_list_for(user=request.user)).get(pk=job.pk)
         return Response(ImportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 

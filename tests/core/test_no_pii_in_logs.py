@@ -11,7 +11,7 @@ from django.test import Client
 
 from members.models import Member
 from tests.factories import UserFactory
-from tests.members.conftest import HEADER, upload
+from tests.members.conftest import HEADER, campaign_for, create_job, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def logged(caplog) -> str:
 
 
 def test_no_member_data_and_no_password_in_the_logs(all_logs, cast, campaign, monkeypatch):
-    from members.imports import import_job_create, import_run
+    from members.imports import import_run
 
     lead = cast.lead
     lead.set_password(PASSWORD)
@@ -56,7 +56,7 @@ def test_no_member_data_and_no_password_in_the_logs(all_logs, cast, campaign, mo
     rows += f"P9,{BAD_NAME},{BAD_PHONE},abc,25-34,是,WD-2027,\n"
 
     # 1. An import with a bad row (the job runs in-process, eagerly).
-    job = import_run(import_job_create(actor=lead, upload=upload(HEADER + rows)).pk)
+    job = import_run(create_job(actor=lead, upload=upload(HEADER + rows)).pk)
     assert job.status == "done" and job.created == 3 and job.error_count == 1
     assert Member.objects.filter(name__in=NAMES).count() == 3
 
@@ -82,7 +82,10 @@ def test_no_member_data_and_no_password_in_the_logs(all_logs, cast, campaign, mo
     monkeypatch.setattr("members.views.import_job_create", broken)
     crashing = Client(raise_request_exception=False)
     crashing.force_login(lead)
-    error = crashing.post(f"/members/import/upload/?name={NAMES[2]}&phone={PHONES[2]}", {"file": upload(HEADER + rows)})
+    error = crashing.post(
+        f"/members/import/upload/?name={NAMES[2]}&phone={PHONES[2]}",
+        {"file": upload(HEADER + rows), "campaign": campaign_for(lead).pk},
+    )
     assert error.status_code == 500
 
     text = logged(all_logs)

@@ -39,3 +39,33 @@ def xlsx(rows: list[list]) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     book.save(buffer)
     return SimpleUploadedFile("members.xlsx", buffer.getvalue())
+
+
+def campaign_for(user):
+    """The campaign an upload by ``user`` names (SPEC 10.1): the first they may import into; a lead or deputy
+    without any campaign gets one in their team, so tests of parsing need not care. None for others."""
+    from members.privacy import importable_campaigns
+    from teams.models import TeamMembership
+
+    campaign = importable_campaigns(user).order_by("pk").first()
+    if campaign is None:
+        membership = TeamMembership.objects.filter(user=user, role__in=["lead", "deputy"]).first()
+        if membership is not None:
+            campaign = campaign_create(actor=user, team=membership.team, code=f"IMP-{user.pk}", name="Imports",
+                                       start_date=dt.date(2027, 1, 4), end_date=dt.date(2027, 2, 1))  # fmt: skip
+    return campaign
+
+
+def with_campaign(user, payload: dict) -> dict:
+    if "campaign" in payload:
+        return payload
+    campaign = campaign_for(user)
+    return {**payload, "campaign": campaign.pk} if campaign else payload
+
+
+def create_job(*, actor, upload, **kwargs):
+    """``import_job_create`` for the upload's natural campaign (see :func:`campaign_for`)."""
+    from members.imports import import_job_create
+
+    kwargs.setdefault("campaign", campaign_for(actor))
+    return import_job_create(actor=actor, upload=upload, **kwargs)

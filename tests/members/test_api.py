@@ -11,7 +11,7 @@ import pytest
 
 from campaigns.models import Channel
 from members.models import ImportJob, Member
-from tests.members.conftest import HEADER, upload
+from tests.members.conftest import HEADER, upload, with_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,7 @@ def post_import(api, django_capture_on_commit_callbacks):
     """Upload as ``user``; the job is queued on commit and, with CELERY_TASK_ALWAYS_EAGER, runs right there."""
 
     def post(user, payload):
+        payload = with_campaign(user, payload)  # SPEC 10.1: an upload names its campaign
         with django_capture_on_commit_callbacks(execute=True):
             return api(user).post("/api/v1/members/import/", payload, format="multipart")
 
@@ -224,8 +225,9 @@ def test_the_error_report_answers_csv_whatever_the_client_accepts(api, cast, cam
 
 @pytest.mark.parametrize("person", ["lead", "deputy", "admin", "outsider"])
 def test_leads_deputies_and_admins_may_import(api, cast, person):
-    response = api(getattr(cast, person)).post(
-        "/api/v1/members/import/", {"file": upload(HEADER + "P1,甲,,0,,,,\n")}, format="multipart"
+    user = getattr(cast, person)
+    response = api(user).post(
+        "/api/v1/members/import/", with_campaign(user, {"file": upload(HEADER + "P1,甲,,0,,,,\n")}), format="multipart"
     )
     assert response.status_code == 202
 

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from members.models import ImportChunk, ImportJob, ImportStatus, Member
-from tests.members.conftest import HEADER, upload, xlsx
+from tests.members.conftest import HEADER, upload, with_campaign, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def via_page(browser_client, django_capture_on_commit_callbacks):
 
     def post(user, file):
         with django_capture_on_commit_callbacks(execute=True):
-            response = browser_client(user).post("/members/import/upload/", {"file": file})
+            response = browser_client(user).post("/members/import/upload/", with_campaign(user, {"file": file}))
         if response.status_code == 302:
             return 302, response["Location"]
         return response.status_code, response.content.decode()
@@ -39,7 +39,9 @@ def via_page(browser_client, django_capture_on_commit_callbacks):
 def via_api(api, django_capture_on_commit_callbacks):
     def post(user, file):
         with django_capture_on_commit_callbacks(execute=True):
-            response = api(user).post("/api/v1/members/import/", {"file": file}, format="multipart")
+            response = api(user).post(
+                "/api/v1/members/import/", with_campaign(user, {"file": file}), format="multipart"
+            )
         return response.status_code, response.json()
 
     return post

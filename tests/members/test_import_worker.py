@@ -9,9 +9,9 @@ import signal
 import pytest
 from django.db import transaction
 
-from members.imports import import_job_create, import_watchdog
+from members.imports import import_watchdog
 from members.models import ImportJob, ImportRowError, Member
-from tests.members.conftest import HEADER, upload
+from tests.members.conftest import HEADER, create_job, upload
 from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -29,7 +29,7 @@ def big_file() -> str:
 def test_an_import_killed_mid_file_completes_exactly_once_after_a_restart(cast, redis_service, unique_queue, settings):
     settings.MEMBER_IMPORT_LEASE_SECONDS = 3
     with transaction.atomic():
-        job = import_job_create(actor=cast.lead, upload=upload(big_file()), enqueue=False)
+        job = create_job(actor=cast.lead, upload=upload(big_file()), enqueue=False)
     with running_worker(queue=unique_queue, broker_url=redis_service, extra_env=WORKER_ENV) as first:
         from members.tasks import run_import
 

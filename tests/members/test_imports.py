@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ApplicationError, NotAllowed
-from members.imports import import_job_create, import_run, import_watchdog
+from members.imports import import_run, import_watchdog
 from members.models import ImportJob, ImportRowError, Member, TierChange
-from tests.members.conftest import HEADER, upload, xlsx
+from tests.members.conftest import HEADER, create_job, upload, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def run(job, **kw):
 
 def test_utf8_csv_imports_and_upserts(cast, campaign):
     text = HEADER + "M1,張三,13812345678,199.99,25-34,是,WD-2027,APP推送 App push\nM2,李四,13900000000,1000,35+,0,,\n"
-    job = run(import_job_create(actor=cast.lead, upload=upload(text)))
+    job = run(create_job(actor=cast.lead, upload=upload(text)))
     assert (job.status, job.processed, job.created, job.updated, job.error_count) == ("done", 2, 2, 0, 0)
     m1 = Member.objects.get(external_id="M1")
     assert (m1.name, m1.tier, m1.consent, m1.source_campaign, m1.source_channel.name) == (
@@ -29,7 +29,7 @@ def test_utf8_csv_imports_and_upserts(cast, campaign):
         "APP推送 App push",
     )
     assert m1.consent_at is not None
-    again = run(import_job_create(actor=cast.lead, upload=upload(HEADER + "M1,張三,13812345678,200.00,25-34,yes,,\n")))
+    again = run(create_job(actor=cast.lead, upload=upload(HEADER + "M1,張三,13812345678,200.00,25-34,yes,,\n")))
     assert (again.created, again.updated) == (0, 1)
     m1.refresh_from_db()
     assert (m1.tier, m1.source_campaign) == ("mid_high", campaign)  # attribution kept
@@ -45,7 +45,7 @@ def test_utf8_csv_imports_and_upserts(cast, campaign):
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
 def test_bom_and_gbk_files(cast, campaign, encoding):
     job = run(
-        import_job_create(
+        create_job(
             actor=cast.lead,
             upload=upload(HEADER + "G1,歐陽娜娜,13800000001,1500,18-24,是,WD-2027,\n", encoding=encoding),
         )
@@ -56,9 +56,7 @@ def test_bom_and_gbk_files(cast, campaign, encoding):
 
 def test_a_gbk_file_whose_chinese_starts_late_is_still_read(cast, campaign):
     ascii_rows = "".join(f"A{i},Name{i},,10,,,,\n" for i in range(3000))
-    job = run(
-        import_job_create(actor=cast.lead, upload=upload(HEADER + ascii_rows + "Z1,趙敏,,10,,,,\n", encoding="gbk"))
-    )
+    job = run(create_job(actor=cast.lead, upload=upload(HEADER + ascii_rows + "Z1,趙敏,,10,,,,\n", encoding="gbk")))
     assert job.status == "done" and job.encoding == "gb18030"
     assert Member.objects.get(external_id="Z1").name == "趙敏"
 
@@ -69,7 +67,7 @@ def test_xlsx_file(cast, campaign):
         ["X1", "王五", "13811112222", 999.99, "25-34", "yes", "WD-2027", ""],
         ["X2", "", "", 5, "", "", "", ""],
     ]
-    job = run(import_job_create(actor=cast.lead, upload=xlsx(rows)))
+    job = run(create_job(actor=cast.lead, upload=xlsx(rows)))
     assert (job.status, job.created, job.error_count) == ("done", 1, 1)
     assert Member.objects.get(external_id="X1").annual_fee == Decimal("999.99")
     assert ImportRowError.objects.get().row == 2
@@ -90,7 +88,7 @@ def test_bad_rows_are_reported_by_number_and_good_rows_kept(cast, campaign):
         ",,,,,,,",                           # 11 empty
         "B12,子,,100,,,,",                   # 12 ok
     ]) + "\n"  # fmt: skip
-    job = run(import_job_create(actor=cast.lead, upload=upload(text)))
+    job = run(create_job(actor=cast.lead, upload=upload(text)))
     errors = dict(ImportRowError.objects.filter(job=job).values_list("row", "message"))
     assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert "external_id is missing" in errors[2] and "NOPE" in errors[9] and "Carrier pigeon" in errors[10]
@@ -99,22 +97,29 @@ def test_bad_rows_are_reported_by_number_and_good_rows_kept(cast, campaign):
 
 
 def test_the_outsider_cannot_attribute_members_to_a_campaign_it_cannot_see(cast, campaign):
-    job = run(import_job_create(actor=cast.outsider, upload=upload(HEADER + "O1,x,,1,,,WD-2027,\n")))
+    import datetime as dt
+
+    from campaigns.services import campaign_create
+
+    team = cast.outsider.memberships.get().team
+    campaign_create(actor=cast.outsider, team=team, code="CE-2027", name="x", start_date=dt.date(2027, 4, 1),
+                    end_date=dt.date(2027, 5, 1))  # fmt: skip
+    job = run(create_job(actor=cast.outsider, upload=upload(HEADER + "O1,x,,1,,,WD-2027,\n")))
     assert job.error_count == 1 and not Member.objects.exists()
 
 
-def test_a_file_without_the_required_columns_fails_with_a_reason(cast):
-    job = run(import_job_create(actor=cast.lead, upload=upload("id,fullname\n1,x\n")))
+def test_a_file_without_the_required_columns_fails_with_a_reason(cast, campaign):
+    job = run(create_job(actor=cast.lead, upload=upload("id,fullname\n1,x\n")))
     assert job.status == "failed" and "external_id" in job.message
 
 
-def test_upload_rules(cast):
+def test_upload_rules(cast, campaign):
     with pytest.raises(NotAllowed):
-        import_job_create(actor=cast.member, upload=upload(HEADER))
+        create_job(actor=cast.member, upload=upload(HEADER))
     with pytest.raises(ApplicationError):
-        import_job_create(actor=cast.lead, upload=upload(HEADER, name="members.pdf"))
+        create_job(actor=cast.lead, upload=upload(HEADER, name="members.pdf"))
     with pytest.raises(ApplicationError):
-        import_job_create(actor=cast.lead, upload=upload("", name="empty.csv"))
+        create_job(actor=cast.lead, upload=upload("", name="empty.csv"))
     assert not ImportJob.objects.exists()
 
 
@@ -122,7 +127,7 @@ def test_batches_commit_a_checkpoint_and_a_rerun_resumes_without_doubles(cast, c
     import members.imports as imports
 
     text = HEADER + "".join(f"R{i},n{i},,{i % 1200},,,,\n" for i in range(1, 1001)) + ",bad,,,,,,\n"
-    job = import_job_create(actor=cast.lead, upload=upload(text))
+    job = create_job(actor=cast.lead, upload=upload(text))
     real = imports._commit_batch
     calls = {"n": 0}
 
@@ -146,12 +151,12 @@ def test_batches_commit_a_checkpoint_and_a_rerun_resumes_without_doubles(cast, c
     assert ImportRowError.objects.get(job=job).row == 1001
 
 
-def test_watchdog_restarts_jobs_whose_lease_lapsed(cast, django_capture_on_commit_callbacks):
+def test_watchdog_restarts_jobs_whose_lease_lapsed(cast, campaign, django_capture_on_commit_callbacks):
     import datetime as dt
 
     from django.utils import timezone
 
-    job = import_job_create(actor=cast.lead, upload=upload(HEADER + "W1,x,,1,,,,\n"))
+    job = create_job(actor=cast.lead, upload=upload(HEADER + "W1,x,,1,,,,\n"))
     ImportJob.objects.filter(pk=job.pk).update(status="running", lease_until=timezone.now() - dt.timedelta(seconds=1))
     assert import_watchdog() == [job.pk]
     assert Member.objects.filter(external_id="W1").exists()  # eager mode ran it

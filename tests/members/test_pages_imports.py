@@ -9,7 +9,7 @@ import io
 import pytest
 
 from members.models import ImportJob, ImportRowError, Member
-from tests.members.conftest import HEADER, upload
+from tests.members.conftest import HEADER, upload, with_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def post_upload(browser_client, django_capture_on_commit_callbacks):
 
     def post(user, file):
         with django_capture_on_commit_callbacks(execute=True):
-            return browser_client(user).post("/members/import/upload/", {"file": file})
+            return browser_client(user).post("/members/import/upload/", with_campaign(user, {"file": file}))
 
     return post
 
