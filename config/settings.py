@@ -121,13 +121,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.url("REDIS_URL", default=None, schemes=("redis", "rediss", "unix"))
 
+# SPEC 10.1 "Dependencies that stall": every Redis and broker call has connect and read timeouts, and a
+# failure opens a short per-process breaker (core/resilience.py) so a frozen Redis costs one timeout, not one per
+# request.
+REDIS_TIMEOUT_SECONDS = env.int("REDIS_TIMEOUT_SECONDS", default=2, minimum=1)
+REDIS_BREAKER_SECONDS = env.int("REDIS_BREAKER_SECONDS", default=5, minimum=1)
+
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.resilience.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "concord",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
         }
     }
 else:
@@ -141,7 +147,9 @@ if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
 # How long a task taken by a worker that then dies stays invisible before Redis redelivers it (acks_late).
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=1)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=1),
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _folder = Path(env.str("CELERY_FILESYSTEM_FOLDER", default=str(BASE_DIR / ".run" / "broker")))
@@ -155,8 +163,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing gives up quickly when the broker is down, so a page never hangs on it; work that matters is
 # kept in the database (outbox rows) and picked up by periodic sweeps once the broker is back.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

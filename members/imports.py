@@ -34,6 +34,7 @@ from campaigns.models import Campaign, Channel
 from core.bulk import copy_rows
 from core.errors import ApplicationError, NotAllowed
 from core.permissions import parse_pk, principal_for
+from core.resilience import publish
 
 from .models import AgeBand, ImportChunk, ImportJob, ImportRowError, ImportStatus, Member, TierChange, TierChangeCause
 from .privacy import can_import, import_boundary, importable_campaigns
@@ -179,10 +180,8 @@ class UnreadableFile(Exception):
 def enqueue_import(job_id: int) -> None:
     from .tasks import run_import
 
-    try:
-        run_import.delay(job_id)
-    except Exception:  # broker down: the watchdog starts pending jobs once it is back
-        logger.warning("Broker unreachable; import %s waits for the watchdog.", job_id, exc_info=True)
+    if not publish(run_import, job_id):  # broker down: the watchdog starts pending jobs once it is back
+        logger.warning("Broker unreachable; import %s waits for the watchdog.", job_id)
 
 
 # --- Reading the stored file -------------------------------------------------------------------

@@ -135,3 +135,13 @@ def redis_service():
 @pytest.fixture
 def unique_queue() -> str:
     return f"concord-test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(autouse=True)
+def _close_redis_breakers():
+    """A test that broke Redis on purpose must not leave the next one skipping the cache or the broker."""
+    from core.resilience import broker_breaker, cache_breaker
+
+    cache_breaker.reset()
+    broker_breaker.reset()
+    yield

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.models import Notification
+from core.resilience import publish
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +127,8 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
 def _enqueue_sweep() -> None:
     from core.tasks import sweep_notification_emails
 
-    try:
-        sweep_notification_emails.delay(older_than_seconds=0)
-    except Exception:  # the periodic sweep picks them up once the broker is back
-        logger.warning("Broker unreachable; bulk notification emails left for the periodic sweep.", exc_info=True)
+    if not publish(sweep_notification_emails, older_than_seconds=0):  # the periodic sweep picks them up later
+        logger.warning("Broker unreachable; bulk notification emails left for the periodic sweep.")
 
 
 def notify(
@@ -157,10 +156,8 @@ def _enqueue_emails(ids: list[int]) -> None:
     """Queue the emails; if the broker is unreachable the rows stay unsent and the sweeper sends them later."""
     from core.tasks import send_notification_emails
 
-    try:
-        send_notification_emails.delay(ids)
-    except Exception:  # broker down: never fail the user's action for an email (outbox pattern)
-        logger.warning("Broker unreachable; %d notification email(s) left for the sweeper.", len(ids), exc_info=True)
+    if not publish(send_notification_emails, ids):  # never fail the user's action for an email (outbox pattern)
+        logger.warning("Broker unreachable; %d notification email(s) left for the sweeper.", len(ids))
 
 
 def notification_pending_email_ids(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import ImportJob, ImportRowError, ImportStatus, Member, Tier, TierCode
+from ..models import AgeBand, ImportJob, ImportRowError, ImportStatus, Member, Tier, TierCode
 from ..privacy import mask_name, mask_phone
 
 # The largest primary key the database can hold; beyond it a filter would overflow instead of matching nothing.
@@ -51,6 +51,10 @@ class MemberSerializer(serializers.ModelSerializer):
 
     name = serializers.SerializerMethodField()
     phone = serializers.SerializerMethodField()
+    # Blank when the import gave none: the schema says so (schemathesis found "" outside the enum).
+    age_band = serializers.ChoiceField(
+        choices=[("", _("not given")), *AgeBand.choices], read_only=True, help_text=_("Empty when not known.")
+    )
 
     class Meta:
         model = Member

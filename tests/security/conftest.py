@@ -9,6 +9,7 @@ import pytest
 
 from campaigns.models import Channel
 from campaigns.services import campaign_create
+from tests.faults.conftest import private_redis  # noqa: F401  (the frozen-Redis test)
 
 
 @pytest.fixture
