@@ -79,7 +79,7 @@ def seed() -> dict:
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.db import transaction
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from budgets.demo import WD_2027_LINES
     from budgets.services import budget_create, budget_submit
@@ -142,7 +142,7 @@ def seed() -> dict:
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         sessions.append(store.session_key)
-        tokens.append(Token.objects.get_or_create(user=user)[0].key)
+        tokens.append(AuthToken.objects.create(user=user)[1])
     campaign_ids = list(Campaign.objects.filter(code__startswith="LOAD-").order_by("pk").values_list("pk", flat=True))
     counts = {
         "campaigns": Campaign.objects.count(),

@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -276,6 +276,13 @@ if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day|[smhd])", API_TOKEN_TH
     raise ImproperlyConfiguredEnv(
         f"API_TOKEN_THROTTLE_RATE={API_TOKEN_THROTTLE_RATE!r} must look like 30/minute (per second, minute, hour or day)."
     )
+# SPEC 10.1 "API tokens": hashed at rest (django-rest-knox, SHA-512), expiring, revocable.
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=168, minimum=1)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "not logged in" into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [

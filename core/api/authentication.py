@@ -1,4 +1,4 @@
-"""Token authentication that speaks the user's language.
+"""API token authentication: hashed, expiring tokens (django-rest-knox, SPEC 10.1) that speak the user's language.
 
 Session users get their profile language from ``core.middleware.UserPreferencesMiddleware``; token clients are
 authenticated only inside DRF, after the middleware ran, so without this their error messages would follow
@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import translation
-from rest_framework.authentication import TokenAuthentication
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from knox.auth import TokenAuthentication
 
 
 class ProfileLanguageTokenAuthentication(TokenAuthentication):
+    """``Authorization: Token <token>``; an expired, revoked or unknown token is 401."""
+
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is not None:
@@ -21,3 +25,13 @@ class ProfileLanguageTokenAuthentication(TokenAuthentication):
                 translation.activate(user.language)
                 request._request.LANGUAGE_CODE = user.language
         return result
+
+
+class ProfileLanguageTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes the token header."""
+
+    target_class = "core.api.authentication.ProfileLanguageTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.models import Notification
@@ -20,7 +21,8 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text=_("Send it as Authorization: Token <token>. Shown once; stored hashed."))
+    expires_at = serializers.DateTimeField(help_text=_("After this the token answers 401; ask for a new one."))
 
 
 class ReadAllResponseSerializer(serializers.Serializer):

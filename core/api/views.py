@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -16,6 +16,7 @@ from core.security import is_locked_out, lockout_message
 from core.selectors import notification_list
 from core.services.notifications import notification_mark_read
 
+from .authentication import ProfileLanguageTokenAuthentication
 from .serializers import (
     NotificationSerializer,
     ReadAllResponseSerializer,
@@ -25,13 +26,32 @@ from .serializers import (
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token (send it as ``Authorization: Token <token>``)."""
+    """Exchange a username and password for an API token (send it as ``Authorization: Token <token>``).
 
-    authentication_classes: list = []
+    Tokens are stored hashed and expire after ``API_TOKEN_TTL_HOURS``; ``DELETE`` revokes the presented one, and a
+    password change or deactivation revokes all of a user's (SPEC 10.1)."""
+
     permission_classes = [AllowAny]
     # Per client address (API_TOKEN_THROTTLE_RATE); failed passwords also count towards the login lock-out.
+    # The throttle counts in the cache, which fails open when Redis does not answer (core/resilience.py).
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
+
+    def get_authenticators(self):
+        # Issuing needs no credentials; revoking needs the token being revoked.
+        return [ProfileLanguageTokenAuthentication()] if getattr(self, "_deleting", False) else []
+
+    def initialize_request(self, request, *args, **kwargs):
+        self._deleting = request.method == "DELETE"
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_permissions(self):
+        if getattr(self, "_deleting", False):
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_throttles(self):
+        return [] if getattr(self, "_deleting", False) else super().get_throttles()
 
     @extend_schema(
         request=TokenRequestSerializer,
@@ -47,8 +67,18 @@ class TokenView(APIView):
             if is_locked_out(request._request, username):  # this failure was the last one allowed
                 return Response({"detail": lockout_message()}, status=status.HTTP_429_TOO_MANY_REQUESTS)
             serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        instance, token = AuthToken.objects.create(user=serializer.validated_data["user"])
+        return Response(TokenResponseSerializer({"token": token, "expires_at": instance.expiry}).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, 401: OpenApiResponse(description="No token, or an expired or revoked one.")},
+    )
+    def delete(self, request: Request) -> Response:
+        """Revoke the token this request is authenticated with."""
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
