@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Start Concord for development: web server, Celery worker and beat, with a broker that works.
+"""Start Concord for development: web server, Celery workers (the default queue, and member imports on
+``<queue>.imports``) and beat, with a broker that works.
 
 Broker, in order of preference: ``REDIS_URL`` if it answers; a Redis on
 127.0.0.1:6379; a private ``redis-server`` started here if one is installed;
@@ -84,9 +85,23 @@ def main() -> int:
     broker = choose_broker(env, children)
 
     celery = [PY, "-m", "celery", "-A", "config"]
+    queue = env.get("CELERY_TASK_DEFAULT_QUEUE", "concord")
     commands = {
         "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}"],
-        "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        "worker": [*celery, "worker", "-Q", queue, "-n", "default@%h", "--loglevel", "INFO", "--concurrency", "2"],
+        # Member imports have their own queue and worker: a long or hostile file never delays reminders or alerts.
+        "imports worker": [
+            *celery,
+            "worker",
+            "-Q",
+            f"{queue}.imports",
+            "-n",
+            "imports@%h",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+        ],  # fmt: skip
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(ROOT / ".run" / "celerybeat-schedule")],
     }
     (ROOT / ".run").mkdir(exist_ok=True)
