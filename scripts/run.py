@@ -76,6 +76,16 @@ def choose_broker(env: dict[str, str], children: list[subprocess.Popen]) -> str:
     return f"kombu's filesystem transport in {folder} (no Redis found; install redis-server for the real thing)"
 
 
+def worker_commands(queue: str) -> dict[str, list[str]]:
+    """One worker for the default queue, one for member imports (``<queue>.imports``, see config.celery): a long
+    or hostile file never delays reminders or alerts."""
+    celery = [PY, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO"]
+    return {
+        "worker": [*celery, "-Q", queue, "-n", "default@%h", "--concurrency", "2"],
+        "imports worker": [*celery, "-Q", f"{queue}.imports", "-n", "imports@%h", "--concurrency", "1"],
+    }
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -85,23 +95,9 @@ def main() -> int:
     broker = choose_broker(env, children)
 
     celery = [PY, "-m", "celery", "-A", "config"]
-    queue = env.get("CELERY_TASK_DEFAULT_QUEUE", "concord")
     commands = {
         "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}"],
-        "worker": [*celery, "worker", "-Q", queue, "-n", "default@%h", "--loglevel", "INFO", "--concurrency", "2"],
-        # Member imports have their own queue and worker: a long or hostile file never delays reminders or alerts.
-        "imports worker": [
-            *celery,
-            "worker",
-            "-Q",
-            f"{queue}.imports",
-            "-n",
-            "imports@%h",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            "1",
-        ],  # fmt: skip
+        **worker_commands(env.get("CELERY_TASK_DEFAULT_QUEUE", "concord")),
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(ROOT / ".run" / "celerybeat-schedule")],
     }
     (ROOT / ".run").mkdir(exist_ok=True)
