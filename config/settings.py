@@ -177,6 +177,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="concord")
+# Member imports go to "<default queue>.imports" (config.celery.route_task): a worker must consume it too.
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -398,5 +400,10 @@ RISK_ALERT_YELLOW_DAYS = env.int("RISK_ALERT_YELLOW_DAYS", default=3, minimum=1)
 
 # Member imports (SPEC 6): rows per committed batch, how long a run's lease lasts without a heartbeat, upload limit.
 MEMBER_IMPORT_BATCH_ROWS = env.int("MEMBER_IMPORT_BATCH_ROWS", default=5000, minimum=1)
-MEMBER_IMPORT_LEASE_SECONDS = env.int("MEMBER_IMPORT_LEASE_SECONDS", default=120, minimum=1)
+# Short, so a new worker resumes an import whose worker died within a minute (it waits for the lease to lapse).
+MEMBER_IMPORT_LEASE_SECONDS = env.int("MEMBER_IMPORT_LEASE_SECONDS", default=30, minimum=1)
+# An import's own hard time limit (its queue's worker is killed past it; that counts as one of 3 attempts).
+# Error rows kept per import (all are counted); the job shows the first 1,000, the report every one kept.
+MEMBER_IMPORT_MAX_ERROR_ROWS = env.int("MEMBER_IMPORT_MAX_ERROR_ROWS", default=10_000, minimum=1000)
+MEMBER_IMPORT_TIME_LIMIT = env.int("MEMBER_IMPORT_TIME_LIMIT", default=4 * 3600, minimum=60)
 MEMBER_IMPORT_MAX_BYTES = env.int("MEMBER_IMPORT_MAX_BYTES", default=300 * 1024 * 1024, minimum=1024)

@@ -99,15 +99,18 @@ class ResilientRedisCache(RedisCache):
         self._class = _ResilientClient
 
 
-def publish(task: Any, *args: Any, **kwargs: Any) -> bool:
-    """``task.delay(*args, **kwargs)`` unless the broker failed within the last few seconds; False (logged)
+def publish(task: Any, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:
+    """``task.delay(*args, **kwargs)`` (``apply_async`` with ``countdown`` when given) unless the broker failed within the last few seconds; False (logged)
     when it was not sent. Callers keep what the task would do recoverable (outbox rows, watchdogs)."""
     eager = bool(getattr(task, "app", None) and task.app.conf.task_always_eager)
     if broker_breaker.is_open and not eager:
         logger.info("Broker breaker open; %s not published.", getattr(task, "name", task))
         return False
     try:
-        task.delay(*args, **kwargs)
+        if countdown:
+            task.apply_async(args, kwargs, countdown=countdown)
+        else:
+            task.delay(*args, **kwargs)
     except Exception as exc:  # kombu/redis errors of every kind: never fail the user's action for a task
         if eager:  # the task itself failed in-process (tests, demo): no broker to blame
             logger.warning("%s failed in eager mode.", getattr(task, "name", task), exc_info=True)

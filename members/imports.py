@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import logging
 import re
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +52,20 @@ PLAIN_FEE = re.compile(r"^\d{1,8}(\.\d{1,2})?$")
 TRUE = {"1", "true", "yes", "y", "是", "同意", "t"}
 FALSE = {"", "0", "false", "no", "n", "否", "不同意", "f"}
 PHONE = re.compile(r"^\+?\d{5,20}$")
+# SPEC 10.1 "Bounds": an XLSX is refused before parsing beyond these; an import is attempted at most 3 times.
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 64
+XLSX_MAX_INFLATED_BYTES = 500 * 1024 * 1024
+XLSX_MAX_INFLATION = 20
+XLSX_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref\s*=\s*[\"']([A-Za-z0-9:$]+)[\"']")
+MAX_ATTEMPTS = 3
+# Error rows kept per job (the first ones; the job shows 1,000 of them, the report all kept); every error is
+# still counted in ``error_count``. A sheet of a million bad rows no longer writes a million error rows.
+MAX_ERROR_ROWS_KEPT = 10_000
+
+
+def max_error_rows_kept() -> int:
+    return getattr(settings, "MEMBER_IMPORT_MAX_ERROR_ROWS", MAX_ERROR_ROWS_KEPT)
 
 
 def max_upload_bytes() -> int:
@@ -58,7 +73,7 @@ def max_upload_bytes() -> int:
 
 
 def lease_seconds() -> int:
-    return getattr(settings, "MEMBER_IMPORT_LEASE_SECONDS", 120)
+    return getattr(settings, "MEMBER_IMPORT_LEASE_SECONDS", 30)
 
 
 # --- Upload --------------------------------------------------------------------------------
@@ -163,6 +178,13 @@ def _check_content(upload: Any, extension: str) -> None:
                     )
                 }
             )
+        size = getattr(upload, "size", None)
+        if size is None:
+            size = upload.seek(0, io.SEEK_END)
+        problem = xlsx_bounds_problem(upload, size)
+        upload.seek(0)
+        if problem:
+            raise ApplicationError(errors={"file": problem})
     elif b"\x00" in head:
         raise ApplicationError(
             errors={
@@ -177,10 +199,51 @@ class UnreadableFile(Exception):
     """The stored file cannot be read as what it claims to be; the message says so to the uploader."""
 
 
-def enqueue_import(job_id: int) -> None:
+def xlsx_bounds_problem(archive_file: Any, size: int) -> str | None:
+    """Why an XLSX is refused before anything parses it (SPEC 10.1 "Bounds"), or None.
+
+    Reads only the zip's central directory (each part's declared uncompressed size — zipfile never inflates a
+    part past it) and the first bytes of each worksheet, where its ``<dimension ref="A1:C100"/>`` is. A file that
+    is no readable zip gets None here: the reader reports it as unreadable."""
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        with zipfile.ZipFile(archive_file) as archive:
+            parts = archive.infolist()
+            inflated = sum(part.file_size for part in parts)
+            if inflated > min(XLSX_MAX_INFLATION * max(size, 1), XLSX_MAX_INFLATED_BYTES):
+                return _(
+                    "This XLSX file unpacks to %(inflated)s, more than 20 times its size or 500 MB: it cannot be "
+                    "imported. Save the sheet as CSV UTF-8 and upload that."
+                ) % {"inflated": filesizeformat(inflated)}
+            for part in parts:
+                if not (part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")):
+                    continue
+                with archive.open(part) as stream:
+                    head = stream.read(SNIFF_BYTES)
+                found = XLSX_DIMENSION.search(head)
+                if found is None:
+                    continue
+                try:
+                    _min_col, _min_row, max_col, max_row = range_boundaries(found.group(1).decode("ascii"))
+                except (ValueError, TypeError):
+                    continue
+                if (max_col or 0) > XLSX_MAX_COLUMNS or (max_row or 0) > XLSX_MAX_ROWS:
+                    return _(
+                        "This XLSX sheet declares the range %(range)s: more than %(rows)s rows or %(columns)d "
+                        "columns, so it cannot be imported. Delete the unused rows and columns, or save the sheet "
+                        "as CSV UTF-8, and upload it again."
+                    ) % {"range": found.group(1).decode("ascii")[:40], "rows": "1,048,576", "columns": XLSX_MAX_COLUMNS}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
+        return None
+    return None
+
+
+def enqueue_import(job_id: int, *, countdown: float | None = None) -> None:
     from .tasks import run_import
 
-    if not publish(run_import, job_id):  # broker down: the watchdog starts pending jobs once it is back
+    # broker down: the watchdog (or the next worker to start) runs pending jobs once it is back
+    if not publish(run_import, job_id, countdown=countdown):
         logger.warning("Broker unreachable; import %s waits for the watchdog.", job_id)
 
 
@@ -215,10 +278,26 @@ def _rows(job: ImportJob) -> tuple[list[str], Iterator[list[Any]]]:
     if job.file_format == "xlsx":
         import openpyxl
 
+        # On disk past a few MB rather than in memory; checked against SPEC 10.1's bounds before openpyxl sees it.
+        stored = tempfile.SpooledTemporaryFile(max_size=8 * CHUNK_BYTES)  # noqa: SIM115 - the rows iterator owns it
+        for chunk in _chunks(job):
+            stored.write(chunk)
+        size = stored.tell()
+        stored.seek(0)
+        problem = xlsx_bounds_problem(stored, size)
+        if problem:
+            stored.close()
+            raise UnreadableFile(problem)
+        stored.seek(0)
         try:
-            workbook = openpyxl.load_workbook(io.BytesIO(b"".join(_chunks(job))), read_only=True, data_only=True)
-            rows = workbook.active.iter_rows(values_only=True)
-            header = [str(c or "") for c in next(rows, [])]
+            sheet = openpyxl.load_workbook(stored, read_only=True, data_only=True).active
+            sheet.reset_dimensions()  # the declared <dimension> is not trusted: only rows that exist are read
+            first = next(sheet.iter_rows(min_row=1, max_row=1, max_col=XLSX_MAX_COLUMNS, values_only=True), ())
+            header = [str(c or "") for c in first]
+            while header and not header[-1].strip():
+                header.pop()
+            # Only the header's columns: a stray cell far to the right does not widen every row.
+            rows = sheet.iter_rows(min_row=2, max_col=max(len(header), 1), values_only=True)
         except Exception as exc:  # a damaged zip, or a zip that is no workbook: openpyxl raises many kinds
             logger.info("Import %s: unreadable workbook (%s)", job.pk, exc.__class__.__name__)
             raise _unreadable_workbook() from exc
@@ -250,7 +329,9 @@ def _scan(job: ImportJob) -> tuple[int, str]:
     """One pass over a CSV: the row count for the progress bar, and its encoding — UTF-8 (with or without a
     BOM) if the whole file decodes as UTF-8, else GB18030 (a superset of GBK)."""
     lines, decoder, encoding, first = 0, codecs.getincrementaldecoder("utf-8")(), "utf-8", True
-    for chunk in _chunks(job):
+    for seq, chunk in enumerate(_chunks(job), start=1):
+        if seq % 32 == 0:
+            _renew_lease(job)
         if first and chunk.startswith(codecs.BOM_UTF8):
             encoding = "utf-8-sig"
         first = False
@@ -378,19 +459,41 @@ def _clean(values: dict[str, str], ctx: Context) -> tuple[tuple | None, str | No
 def _claim(job_id: int) -> ImportJob | None:
     """Take the job's lease if nobody holds a live one; returns None when it is done or taken."""
     now = timezone.now()
-    claimed = ImportJob.objects.filter(
+    free = ImportJob.objects.filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now),
         pk=job_id,
         status__in=[ImportStatus.PENDING, ImportStatus.RUNNING],
-    ).update(lease_until=now + dt.timedelta(seconds=lease_seconds()), status=ImportStatus.RUNNING, attempts=F("attempts") + 1,
-             heartbeat_at=now)  # fmt: skip
+    )
+    claimed = free.filter(attempts__lt=MAX_ATTEMPTS).update(
+        lease_until=now + dt.timedelta(seconds=lease_seconds()), status=ImportStatus.RUNNING,
+        attempts=F("attempts") + 1, heartbeat_at=now)  # fmt: skip
     if not claimed:
+        # SPEC 10.1: at most 3 attempts. A job whose runs all died (a worker killed, a time limit hit) ends here
+        # as failed, instead of being queued again for ever.
+        with transaction.atomic():
+            spent = free.filter(attempts__gte=MAX_ATTEMPTS).update(
+                status=ImportStatus.FAILED, finished_at=now, lease_until=None,
+                message=_("The import was attempted %(count)d times and stopped each time before it finished (the "
+                          "file may be too large or damaged). Check the file, or split it, and upload it again.")
+                % {"count": MAX_ATTEMPTS},
+            )  # fmt: skip
+            if spent:
+                logger.warning("Import %s failed after %s attempts.", job_id, MAX_ATTEMPTS)
+                ImportChunk.objects.filter(job_id=job_id).delete()  # SPEC 10.1: the upload goes when the job ends
         return None
     job = ImportJob.objects.get(pk=job_id)
     if job.started_at is None:
         job.started_at = now
         job.save(update_fields=["started_at"])
     return job
+
+
+def _renew_lease(job: ImportJob) -> None:
+    """Long work before the first batch (a CSV's scan) keeps its lease alive."""
+    now = timezone.now()
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+        lease_until=now + dt.timedelta(seconds=lease_seconds()), heartbeat_at=now
+    )
 
 
 class LeaseLost(Exception):
@@ -409,6 +512,7 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
             ImportJob.objects.filter(pk=job.pk).update(total_rows=total, encoding=encoding)
             job.refresh_from_db()
         header, rows = _rows(job)
+        _renew_lease(job)
         columns = [str(h).strip().lower().lstrip("\ufeff") for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
@@ -427,6 +531,10 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
         good: list[tuple[int, tuple]] = []
         bad: list[tuple[int, str]] = []
         number = 0
+        # In a sheet, empty rows are errors only when data follows them: trailing ones (a sheet formatted down to
+        # row 1,048,576) are ignored. A batch never ends inside a run of them, so a resumed run judges them alike.
+        # In a CSV every empty line costs a byte of the upload and stays an error row.
+        empty_from, last_real, skipped = None, checkpoint, 0
         # A CSV record that spans several lines has a quote that is never closed: it swallowed the rows after it.
         lines = rows if job.file_format == "csv" else None
         last_line = lines.line_num if lines is not None else 0
@@ -435,6 +543,16 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
                 first_line, last_line = last_line + 1, lines.line_num
             if number <= checkpoint:
                 continue
+            if lines is None and not any(str(cell).strip() for cell in row):
+                if empty_from is None:
+                    empty_from = number
+                continue
+            if empty_from is not None:
+                room = max(0, max_error_rows_kept() - len(bad))
+                bad.extend((n, _("the row is empty")) for n in range(empty_from, min(number, empty_from + room)))
+                skipped += max(0, number - empty_from - room)
+                empty_from = None
+            last_real = number
             if lines is not None and last_line > first_line:
                 bad.append((number, _("a quote opened in this row is never closed, so lines %(first)d–%(last)d of the "
                                       "file were read as one row; close the quote and upload the file again")
@@ -454,9 +572,9 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
                 else:
                     good.append((number, record))
             if number - checkpoint >= batch_rows:
-                _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=number)
-                checkpoint, good, bad = number, [], []
-        _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=max(number, checkpoint), final=True)
+                _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=number, skipped=skipped)
+                checkpoint, good, bad, skipped = number, [], [], 0
+        _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=last_real, final=True, skipped=skipped)
     except LeaseLost:
         return None
     except UnicodeDecodeError:
@@ -512,7 +630,10 @@ def _commit_batch(
     previous: int,
     upto: int,
     final: bool = False,
+    skipped: int = 0,
 ) -> None:
+    """Commit one batch. ``skipped`` counts error rows of the batch that were not even listed (an empty run
+    longer than the cap); all errors are counted, the first max_error_rows_kept() of the job are kept."""
     now = timezone.now()
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -527,14 +648,16 @@ def _commit_batch(
         # The last occurrence of an external id in a batch wins.
         latest = {record[0]: record for _number, record in good}
         created, updated = _upsert(job, list(latest.values()), now, boundary=ctx.boundary)
-        if bad:
-            copy_rows(ImportRowError, ["job_id", "row", "message"], [(job.pk, n, m[:500]) for n, m in bad])
+        room = max(0, max_error_rows_kept() - locked.error_count)
+        if bad and room:
+            kept = sorted(bad)[:room]
+            copy_rows(ImportRowError, ["job_id", "row", "message"], [(job.pk, n, m[:500]) for n, m in kept])
         changes = {
             "checkpoint": upto,
             "processed": F("processed") + (upto - previous),
             "created": F("created") + created,
             "updated": F("updated") + updated,
-            "error_count": F("error_count") + len(bad),
+            "error_count": F("error_count") + len(bad) + skipped,
             "heartbeat_at": now,
             "lease_until": now + dt.timedelta(seconds=lease_seconds()),
         }
@@ -638,6 +761,20 @@ def _upsert_generic(job: ImportJob, records: list[tuple], now: dt.datetime) -> t
                                          "source_campaign", "source_channel", "updated_at"], batch_size=500)  # fmt: skip
     TierChange.objects.bulk_create(tier_changes, batch_size=500)
     return len(new), len(changed)
+
+
+def imports_to_resume(*, now: dt.datetime | None = None) -> list[int]:
+    """Called when a worker starts (no beat needed): queue every unfinished import — one whose worker died
+    resumes when its lease lapses (the message waits that long), one never queued starts now. A job still
+    running elsewhere keeps renewing its lease, so the extra message finds it taken and does nothing."""
+    now = now or timezone.now()
+    queued = []
+    unfinished = ImportJob.objects.filter(status__in=[ImportStatus.PENDING, ImportStatus.RUNNING])
+    for pk, lease_until in unfinished.values_list("pk", "lease_until"):
+        wait = 0.0 if lease_until is None or lease_until <= now else (lease_until - now).total_seconds() + 1
+        enqueue_import(pk, countdown=wait)
+        queued.append(pk)
+    return queued
 
 
 def import_watchdog(*, now: dt.datetime | None = None) -> list[int]:

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Start Concord for development: web server, Celery worker and beat, with a broker that works.
+"""Start Concord for development: web server, Celery workers (the default queue, and member imports on
+``<queue>.imports``) and beat, with a broker that works.
 
 Broker, in order of preference: ``REDIS_URL`` if it answers; a Redis on
 127.0.0.1:6379; a private ``redis-server`` started here if one is installed;
@@ -75,6 +76,16 @@ def choose_broker(env: dict[str, str], children: list[subprocess.Popen]) -> str:
     return f"kombu's filesystem transport in {folder} (no Redis found; install redis-server for the real thing)"
 
 
+def worker_commands(queue: str) -> dict[str, list[str]]:
+    """One worker for the default queue, one for member imports (``<queue>.imports``, see config.celery): a long
+    or hostile file never delays reminders or alerts."""
+    celery = [PY, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO"]
+    return {
+        "worker": [*celery, "-Q", queue, "-n", "default@%h", "--concurrency", "2"],
+        "imports worker": [*celery, "-Q", f"{queue}.imports", "-n", "imports@%h", "--concurrency", "1"],
+    }
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -86,7 +97,7 @@ def main() -> int:
     celery = [PY, "-m", "celery", "-A", "config"]
     commands = {
         "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}"],
-        "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        **worker_commands(env.get("CELERY_TASK_DEFAULT_QUEUE", "concord")),
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(ROOT / ".run" / "celerybeat-schedule")],
     }
     (ROOT / ".run").mkdir(exist_ok=True)

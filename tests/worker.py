@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from django.db import connection
 
-from config.celery import app
+from config.celery import app, import_queue
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -45,7 +45,8 @@ def running_worker(
     transport_options: dict | None = None,
     concurrency: int = 1,
 ) -> Iterator[subprocess.Popen]:
-    """Start ``celery -A config worker`` consuming ``queue``; point this process's producers at it too.
+    """Start ``celery -A config worker`` consuming ``queue`` and its imports queue (``queue.imports``, where
+    member imports are routed); point this process's producers at it too.
 
     ``broker_url`` is a Redis URL, or ``filesystem://`` with ``CELERY_FILESYSTEM_FOLDER`` in ``extra_env``.
     ``concurrency`` 1 runs the solo pool (one process); more runs that many prefork child processes, whose
@@ -66,7 +67,7 @@ def running_worker(
     env.update(extra_env or {})
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
-        "-Q", queue, "-n", f"{queue}@%h", "--loglevel", "INFO",
+        "-Q", f"{queue},{import_queue(queue)}", "-n", f"{queue}@%h", "--loglevel", "INFO",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
     command += ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "--concurrency", str(concurrency)]
