@@ -5,16 +5,38 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
+from core.errors import Conflict
 from core.permissions import principal_for
 
 from .models import Budget, BudgetLine, BudgetStatus, Signoff
 from .permissions import budget_policy
+from .rules import eligible_signer_q
+
+
+def budget_left_review(*, user: Any, pk: Any) -> Budget | None:
+    """SPEC 10.1 "Late sign-offs": for an approver, a budget that was submitted but is no longer in review, so
+    that a sign-off racing its decision hears 409 and why, even when the approver can no longer read it."""
+    if not principal_for(user).approver_roles:
+        return None
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return Budget.objects.filter(pk=pk, submitted_at__isnull=False).exclude(status=BudgetStatus.IN_REVIEW).first()
+
+
+def late_signoff_conflict(budget: Budget) -> Conflict:
+    return Conflict(
+        _("This budget is %(status)s, not in review; there is nothing to sign.")
+        % {"status": budget.get_status_display()}
+    )
 
 
 def signoff_queue(*, user: Any) -> QuerySet[Budget]:
-    """Budgets in review the user may still sign: a role they hold is unsigned, they did not submit it,
-    and they have not signed it in another role. Oldest submission first."""
+    """Budgets in review the user may still sign: a role they hold is unsigned and segregation of duties
+    (budgets/rules.py) does not bar them. Oldest submission first."""
     roles = [r.removesuffix("_approver") for r in principal_for(user).approver_roles]
     if not roles:
         return Budget.objects.none()
@@ -23,8 +45,7 @@ def signoff_queue(*, user: Any) -> QuerySet[Budget]:
         unsigned_role |= ~Exists(Signoff.objects.filter(budget=OuterRef("pk"), role=role))
     return (
         Budget.objects.filter(status=BudgetStatus.IN_REVIEW)
-        .exclude(submitted_by=user)
-        .exclude(Exists(Signoff.objects.filter(budget=OuterRef("pk"), signer=user)))
+        .filter(eligible_signer_q(user))
         .filter(unsigned_role)
         .select_related("campaign", "campaign__team", "submitted_by")
         .order_by("submitted_at", "pk")

@@ -38,6 +38,7 @@ from .models import (
     SignoffReminder,
     SignoffRole,
 )
+from .rules import signer_conflict
 
 CENT = Decimal("0.01")
 WARN_AT = Decimal("0.90")
@@ -63,7 +64,18 @@ def _money(value: Any, field: str) -> Decimal:
 # --- Validation ---------------------------------------------------------------------------
 
 
+MAX_LINES = 200  # SPEC 10.1 "Bounds": a budget has at most 200 lines
+
+
 def _clean_lines(campaign: Campaign, lines: Iterable[Mapping[str, Any]]) -> list[BudgetLine]:
+    lines = list(lines)
+    if len(lines) > MAX_LINES:
+        raise ApplicationError(
+            errors={
+                "lines": _("A budget has at most %(max)d lines; this one has %(n)d.")
+                % {"max": MAX_LINES, "n": len(lines)}
+            }
+        )
     cleaned: list[BudgetLine] = []
     problems: list[str] = []
     channels = {c.pk: c for c in Channel.objects.filter(campaign=campaign)}
@@ -376,9 +388,6 @@ def signoff_record(
             _("This budget is %(status)s, not in review; there is nothing to sign.")
             % {"status": budget.get_status_display()}
         )
-    # Rule 4: segregation of duties.
-    if budget.submitted_by_id == signer.pk:
-        raise NotAllowed(_("You submitted this budget, so you cannot sign it."))
     existing = list(budget.signoffs.all())
     # Rule 3: one sign-off per role per version.
     taken = next((s for s in existing if s.role == role), None)
@@ -387,8 +396,10 @@ def signoff_record(
             _("The %(role)s sign-off for this version was already given by %(name)s.")
             % {"role": role, "name": taken.signer}
         )
-    if any(s.signer_id == signer.pk for s in existing):
-        raise NotAllowed(_("You have already signed this version in another role; one person signs one role."))
+    # Rule 4 and SPEC 10.1: segregation of duties (budgets/rules.py), inside the row lock.
+    conflict = signer_conflict(budget, signer)
+    if conflict is not None:
+        raise NotAllowed(conflict)
     if decision == Decision.REJECT and not comment.strip():
         raise ApplicationError(errors={"comment": _("Say why you reject the budget.")})
     answers = _clean_checklist(role, decision, checklist)
@@ -451,13 +462,14 @@ def pending_signers(budget: Budget) -> dict[User, list[str]]:
     """Who may still sign an in-review budget, with the roles each could sign (for reminders and queues)."""
     if budget.status != BudgetStatus.IN_REVIEW:
         return {}
-    signed_by = set(budget.signoffs.values_list("signer_id", flat=True))
     result: dict[User, list[str]] = {}
+    allowed: dict[int, bool] = {}
     for role in pending_roles(budget):
         for user in approvers_for(role):
-            if user.pk in signed_by or user.pk == budget.submitted_by_id:
-                continue
-            result.setdefault(user, []).append(role)
+            if user.pk not in allowed:
+                allowed[user.pk] = signer_conflict(budget, user) is None  # budgets/rules.py
+            if allowed[user.pk]:
+                result.setdefault(user, []).append(role)
     return result
 
 

@@ -5,9 +5,9 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import ApplicationError, Conflict
+from core.errors import ApplicationError, Conflict, NotAllowed
 from core.models import NotificationVerb
-from core.permissions import forget_principal
+from core.permissions import forget_principal, principal_for
 from core.roles import TeamRole
 from core.services.audit import audit_record
 from core.services.notifications import notify
@@ -19,12 +19,29 @@ def _lead_count(team: Team) -> int:
     return team.memberships.filter(role=TeamRole.LEAD).count()
 
 
+def can_manage_members(actor: Any, team: Team) -> bool:
+    """SPEC 10.1 "Team roles": only the team's lead (a functional group: also its task force's lead) or an admin
+    adds, removes or changes members. A deputy manages the campaign work, not the people."""
+    principal = principal_for(actor)
+    if principal.is_admin:
+        return True
+    return principal.team_roles.get(team.pk) == TeamRole.LEAD or (
+        team.parent_id is not None and principal.team_roles.get(team.parent_id) == TeamRole.LEAD
+    )
+
+
+def _require_manager(actor: Any, team: Team) -> None:
+    if not can_manage_members(actor, team):
+        raise NotAllowed(_("Only the team's lead or an administrator can change its members."))
+
+
 @transaction.atomic
 def membership_set(*, team: Team, user: User, role: str, actor: Any) -> TeamMembership:
     """Add ``user`` to ``team`` with ``role``, or change their role. A team never loses its last lead.
 
     A functional group's members must belong to its task force first.
     """
+    _require_manager(actor, team)
     if role not in TeamRole.values:
         raise ApplicationError(errors={"role": _("Choose one of: lead, deputy, member, viewer.")})
     if not user.is_active:
@@ -67,6 +84,7 @@ def membership_set(*, team: Team, user: User, role: str, actor: Any) -> TeamMemb
 @transaction.atomic
 def membership_remove(*, team: Team, user: User, actor: Any) -> None:
     """Remove ``user`` from ``team`` (and its functional groups). A team never loses its last lead."""
+    _require_manager(actor, team)
     Team.objects.select_for_update().filter(pk=team.pk).first()
     membership = TeamMembership.objects.filter(team=team, user=user).first()
     if membership is None:

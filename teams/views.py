@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from .forms import MembershipForm, ProfileForm
 from .models import User
 from .permissions import get_team_for_user
 from .selectors import team_list, team_members
-from .services import membership_remove, membership_set
+from .services import can_manage_members, membership_remove, membership_set
 
 DEMO_ACCOUNTS = (
     ("lead", _lazy("Team lead of the Women's Day task force")),
@@ -82,7 +83,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "team": team,
             "memberships": team_members(team=team),
             "subgroups": team.subgroups.all(),
-            "can_manage": team.access >= Access.MANAGE,
+            "can_manage": can_manage_members(request.user, team),
             "form": MembershipForm(),
         },
     )
@@ -92,6 +93,8 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_team_for_user(request.user, pk, need=Access.MANAGE)
+    if not can_manage_members(request.user, team):
+        raise PermissionDenied(_("Only the team's lead or an administrator can change its members."))
     form = MembershipForm(request.POST)
     if form.is_valid():
         try:
@@ -124,6 +127,8 @@ def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def membership_delete(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
     team = get_team_for_user(request.user, pk, need=Access.MANAGE)
+    if not can_manage_members(request.user, team):
+        raise PermissionDenied(_("Only the team's lead or an administrator can change its members."))
     member = team.memberships.filter(user_id=parse_pk(user_id)).select_related("user").first()
     if member is None:
         messages.error(request, _("This person is not a member of the team."))

@@ -97,7 +97,8 @@ ADMIN_ONLY = expect({"admin"}, denied=403, hidden=frozenset())
 IMPORT = expect(IMPORTERS, status=None, hidden=frozenset())
 # A team's own page: its people, the executive and the admin (approvers read campaigns, not teams).
 TEAM_PAGE = expect(TEAM | {"exec", "admin"}, hidden=APPROVERS | {"outsider"})
-TEAM_MANAGE = expect(MANAGERS, status=None, hidden=APPROVERS | {"outsider"})
+# SPEC 10.1 "Team roles": only the lead (or an admin) changes members; the deputy is refused (403).
+TEAM_MANAGE = expect({"admin", "lead"}, status=None, hidden=APPROVERS | {"outsider"})
 # Creating a campaign (or a budget, a series): the page needs the lead or deputy role in some team.
 CREATE_FORM = expect(IMPORTERS, hidden=frozenset())
 # Running a meeting (standup mode, publishing minutes, action items, retrospective): its chair or the campaign's
@@ -225,7 +226,11 @@ RULES: dict[str, dict[str, Expectation]] = {
     "reviews:minutes_print": {"GET": READ},
     # --- API (SPEC 9) ---------------------------------------------------------------------------------------------
     "api-root": {"GET": ANYONE},
-    "api-token": {"POST": expect(EVERYONE, status=None, anonymous=400)},
+    # DELETE revokes the presented token: a session alone presents none (401 for everyone, SPEC 10.1).
+    "api-token": {
+        "POST": expect(EVERYONE, status=None, anonymous=400),
+        "DELETE": expect(frozenset(), denied=401, hidden=frozenset(), anonymous=401),
+    },
     "api-me": {"GET": ANYONE, "PATCH": ANY_WRITE},
     "department-list": {"GET": ANYONE},
     "department-detail": {"GET": ANYONE},

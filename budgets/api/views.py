@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import DecimalField, Prefetch, Sum, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -16,7 +17,7 @@ from core.permissions import MAX_PK, Access
 from .. import services
 from ..models import Budget, BudgetLine, BudgetStatus, Expense, Signoff
 from ..permissions import budget_policy
-from ..selectors import signoff_queue
+from ..selectors import budget_left_review, late_signoff_conflict, signoff_queue
 from .serializers import (
     BudgetSerializer,
     DiffRowSerializer,
@@ -144,7 +145,13 @@ class BudgetViewSet(
     @extend_schema(request=SignoffRequestSerializer, responses={201: SignoffResponseSerializer})
     @action(detail=True, methods=["post"])
     def signoffs(self, request: Request, pk: str | None = None) -> Response:
-        budget = self.get_object()
+        try:
+            budget = self.get_object()
+        except Http404:
+            late = budget_left_review(user=request.user, pk=pk)
+            if late is None:
+                raise
+            raise late_signoff_conflict(late) from None
         serializer = SignoffRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signoff = services.signoff_record(budget=budget, signer=request.user, **serializer.validated_data)

@@ -8,7 +8,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from ..checklists import CHECKLISTS
 from ..forms import ExpenseForm, SignoffForm
 from ..models import Budget, BudgetStatus, Decision, SignoffRole
 from ..permissions import get_budget_for_user
+from ..selectors import budget_left_review, late_signoff_conflict
 from .common import lines_with_spent, refuse
 from .pages import detail_response, queue_response
 
@@ -85,7 +86,13 @@ def budget_revise(request: HttpRequest, pk: int) -> HttpResponse:
 def budget_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve or reject as one approver role. Who may sign what is the service's rule (SPEC 4, rules 1–6);
     someone holding no approver role at all is simply not a signer (403)."""
-    budget = get_budget_for_user(request.user, pk)
+    try:
+        budget = get_budget_for_user(request.user, pk)
+    except Http404:
+        late = budget_left_review(user=request.user, pk=pk)
+        if late is None:
+            raise
+        return refuse(request, late_signoff_conflict(late), reverse("budgets:queue"))
     if not principal_for(request.user).approver_roles:
         raise PermissionDenied(_("Only finance, marketing and tech approvers sign budgets."))
     from_queue = request.POST.get("next") == "queue"

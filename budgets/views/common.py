@@ -18,6 +18,7 @@ from core.permissions import principal_for
 
 from ..checklists import CHECKLISTS
 from ..models import RESERVE_CATEGORIES, Budget, BudgetLine, LineKind, Signoff, SignoffRole
+from ..rules import signer_conflict
 from ..services import ALERT_AT, WARN_AT
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -150,23 +151,34 @@ class SignPanel:
         return f"sign-{self.budget.pk}-{self.role}"
 
 
-def signable_roles(user: Any, budget: Budget, signoffs: list[Signoff]) -> list[str]:
-    """Roles the user could still sign this budget as — only to decide which forms to show; the service decides."""
-    if budget.status != "in_review" or budget.submitted_by_id == user.pk:
-        return []
-    if any(s.signer_id == user.pk for s in signoffs):
+def signable_roles(user: Any, budget: Budget, signoffs: list[Signoff], *, eligible: bool | None = None) -> list[str]:
+    """Roles the user could still sign this budget as — only to decide which forms to show; the service decides.
+    ``eligible`` is segregation of duties already decided for this budget (the queue lists only budgets the user
+    may sign); else budgets/rules.py is asked."""
+    if budget.status != "in_review":
         return []
     held = {r.removesuffix("_approver") for r in principal_for(user).approver_roles}
+    if not held:
+        return []
+    if eligible is None:
+        eligible = signer_conflict(budget, user) is None
+    if not eligible:
+        return []
     signed = {s.role for s in signoffs}
     return [role for role in SignoffRole.values if role in held and role not in signed]
 
 
 def sign_panels(
-    user: Any, budget: Budget, signoffs: list[Signoff], failed: dict[str, Any] | None = None
+    user: Any,
+    budget: Budget,
+    signoffs: list[Signoff],
+    failed: dict[str, Any] | None = None,
+    *,
+    eligible: bool | None = None,
 ) -> list[SignPanel]:
     """``failed`` is the refused attempt to show again: budget, role, ticked items, comment, decision, errors."""
     panels = []
-    for role in signable_roles(user, budget, signoffs):
+    for role in signable_roles(user, budget, signoffs, eligible=eligible):
         again = failed if failed and failed["budget"] == budget.pk and failed["role"] == role else None
         ticked = set(again["ticked"]) if again else set()
         panels.append(

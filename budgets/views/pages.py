@@ -249,7 +249,8 @@ def queue_response(
                 "risk_cost": sum((r.cost_impact or Decimal(0) for r in campaign_risks), Decimal(0))
                 if campaign_risks
                 else None,
-                "panels": sign_panels(request.user, budget, signoffs, failed_sign),
+                # The queue holds only budgets segregation of duties lets this user sign (selectors.signoff_queue).
+                "panels": sign_panels(request.user, budget, signoffs, failed_sign, eligible=True),
             }
         )
     return render(

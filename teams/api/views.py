@@ -2,18 +2,20 @@ from __future__ import annotations
 
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.mixins import PolicyViewSetMixin
+from core.errors import NotAllowed
 from core.permissions import Access, parse_pk
 
 from ..models import Team, TeamMembership
 from ..permissions import get_team_for_user, team_policy
 from ..selectors import department_list, team_members
-from ..services import membership_remove, membership_set
+from ..services import can_manage_members, membership_remove, membership_set
 from .serializers import (
     DepartmentSerializer,
     MeSerializer,
@@ -54,7 +56,10 @@ class TeamMemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = TeamMembership.objects.none()
 
     def team(self, need: Access = Access.READ) -> Team:
-        return get_team_for_user(self.request.user, self.kwargs["team_pk"], need=need)
+        team = get_team_for_user(self.request.user, self.kwargs["team_pk"], need=need)
+        if need >= Access.MANAGE and not can_manage_members(self.request.user, team):
+            raise NotAllowed(_("Only the team's lead or an administrator can change its members."))
+        return team
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -105,13 +105,15 @@ def test_api_team_members_list_owner_viewer_outsider(api, cast):
     assert api(cast.outsider).get("/api/v1/teams/nonsense/members/").status_code == 404
 
 
-def test_api_add_member_deputy_yes_member_403_outsider_404(api, cast):
+def test_api_add_member_lead_yes_deputy_and_member_403_outsider_404(api, cast):
+    # SPEC 10.1 "Team roles" (second release): only the lead or an admin changes members; deputies are refused.
     newcomer = UserFactory(username="newcomer")
     url = f"/api/v1/teams/{cast.team.pk}/members/"
     payload = {"user": newcomer.pk, "role": "viewer"}
     assert api(cast.outsider).post(url, payload, format="json").status_code == 404
     assert api(cast.member).post(url, payload, format="json").status_code == 403
-    response = api(cast.deputy).post(url, payload, format="json")
+    assert api(cast.deputy).post(url, payload, format="json").status_code == 403
+    response = api(cast.lead).post(url, payload, format="json")
     assert response.status_code == 201
     assert response.json()["role"] == "viewer"
 
