@@ -50,6 +50,16 @@ class Playbook(models.Model):
     name = models.CharField(_("name"), max_length=150)
     description = models.TextField(_("description"), blank=True)
     builtin = models.BooleanField(_("built in"), default=False)
+    # Issue 13: a saved playbook belongs to the team whose campaign it came from; only its people use it.
+    # Built-in playbooks have no team and are offered to everyone.
+    team = models.ForeignKey(
+        "teams.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="playbooks",
+    )
     definition = models.JSONField(_("definition"), default=dict)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL

@@ -11,6 +11,8 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.permissions import principal_for
+
 from .models import (
     Campaign,
     CampaignStatus,
@@ -70,8 +72,15 @@ def visible_parts(model: type, *, user: Any, campaign_id: int | None = None) -> 
     return qs
 
 
-def playbook_list() -> QuerySet[Playbook]:
-    return Playbook.objects.all()
+def playbook_list(*, user: Any) -> QuerySet[Playbook]:
+    """Playbooks the user may read and start from: the built-in ones and those saved by their teams (an admin:
+    all). Another team's playbook reads as not found."""
+    principal = principal_for(user)
+    if principal.user_id is None:
+        return Playbook.objects.none()
+    if principal.is_admin:
+        return Playbook.objects.all()
+    return Playbook.objects.filter(Q(builtin=True) | Q(team_id__in=list(principal.team_roles)))
 
 
 def campaign_schedule(*, campaign: Campaign, today: dt.date | None = None) -> Schedule:

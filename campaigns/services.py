@@ -372,11 +372,16 @@ def campaign_copy(
 def playbook_save_from_campaign(
     *, actor: User, campaign: Campaign, code: str, name: str, description: str = ""
 ) -> Playbook:
-    """Save a campaign's plan as a new playbook that any team can start from."""
+    """Save a campaign's plan as a new playbook that the campaign's team can start from."""
     if Playbook.objects.filter(code=code).exists():
         raise ApplicationError(errors={"code": _("A playbook with the code %(code)s exists already.") % {"code": code}})
     playbook = Playbook.objects.create(
-        code=code, name=name, description=description, definition=campaign_definition(campaign), created_by=actor
+        code=code,
+        name=name,
+        description=description,
+        definition=campaign_definition(campaign),
+        created_by=actor,
+        team_id=campaign.team_id,
     )
     audit_record(actor=actor, action="playbook.saved", obj=playbook, after={"from_campaign": campaign.code})
     return playbook

@@ -30,7 +30,27 @@ from django.utils.http import content_disposition_header
 
 BOM = "\ufeff"
 # A cell starting with one of these is a formula to a spreadsheet: text typed or uploaded by users must not be one.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Full-width look-alikes (＝＋－＠) are formulas to some spreadsheets too, "|" starts a DDE call, and a leading
+# invisible character (zero-width space or joiner, word joiner, BOM) can hide any of them.
+FORMULA_STARTS = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\n",
+    "＝",
+    "＋",
+    "－",
+    "＠",
+    "|",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+)
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

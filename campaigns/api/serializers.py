@@ -26,7 +26,7 @@ from ..models import (
     Task,
 )
 from ..permissions import campaign_part_policy, campaign_policy
-from ..selectors import KpiStatus, campaign_today, kpi_status_from_readings, phase_health_map
+from ..selectors import KpiStatus, campaign_today, kpi_status_from_readings, phase_health_map, playbook_list
 
 FOUR_PLACES = Decimal("0.0001")
 # The largest primary key the database can hold; beyond it a filter would overflow instead of matching nothing.
@@ -250,6 +250,8 @@ class CampaignSerializer(serializers.ModelSerializer):
         if user is not None:
             # Only teams the requester can see; any other id reads as "not found".
             fields["team"].queryset = team_policy.visible(user, Team.objects.all())
+            if "playbook" in fields:  # another team's playbook reads as "not found"
+                fields["playbook"].queryset = playbook_list(user=user)
         return fields
 
 

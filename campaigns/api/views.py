@@ -21,7 +21,7 @@ from core.api.mixins import PolicyViewSetMixin
 from core.errors import ApplicationError, Conflict
 from core.permissions import Access
 
-from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Task
+from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Playbook, Task
 from ..permissions import campaign_part_policy, campaign_policy
 from ..schedule import CycleError
 from ..selectors import (
@@ -78,10 +78,14 @@ def query_filters(serializer_class: type[serializers.Serializer], request: Reque
 
 
 class PlaybookViewSet(viewsets.ReadOnlyModelViewSet):
-    """Reusable campaign templates (built in, or saved from a campaign). Readable by everyone signed in."""
+    """Reusable campaign templates: the built-in ones (everyone) and those saved from a campaign (its team)."""
 
     serializer_class = PlaybookSerializer
-    queryset = playbook_list()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Playbook.objects.none()
+        return playbook_list(user=self.request.user)
 
 
 # --- Campaigns ---------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def _playbook_options(playbooks: list[Any]) -> list[dict[str, Any]]:
 def campaign_create(request: HttpRequest) -> HttpResponse:
     if not creatable_teams(request.user).exists():
         raise PermissionDenied(_("Only a lead or deputy of a team can create its campaigns."))
-    playbooks = selectors.playbook_list()
+    playbooks = selectors.playbook_list(user=request.user)
     form = CampaignCreateForm(request.POST or None, user=request.user, playbooks=playbooks)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -395,7 +395,7 @@ def campaign_save_playbook(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Saved as the playbook “%(name)s”. It is offered when anyone creates a campaign.")
+                _("Saved as the playbook “%(name)s”. Your team is offered it when creating a campaign.")
                 % {"name": playbook.name},
             )
             return _redirect("campaigns:detail", campaign.pk)
