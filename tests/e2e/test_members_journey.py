@@ -46,6 +46,7 @@ def test_lead_imports_members_and_sees_them_masked_and_counted(live_server, page
     upload = tmp_path / "wd-2027-members.csv"
     upload.write_text(CSV, encoding="utf-8-sig")
     page.goto(f"{base}/members/import/")
+    page.locator("#id_campaign").select_option(str(campaign.pk))  # SPEC 10.1: the upload names its campaign
     page.locator("#id_file").set_input_files(str(upload))
     page.get_by_role("button", name="Upload and import").click()
     expect(page).to_have_url(re.compile(r"/members/imports/\d+/$"))
