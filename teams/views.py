@@ -30,6 +30,7 @@ DEMO_ACCOUNTS = (
     ("staff", _lazy("Team member (customer service)")),
     ("viewer", _lazy("Read-only viewer (data analytics)")),
     ("finance", _lazy("Finance approver")),
+    ("finance2", _lazy("Second finance approver")),
     ("marketing", _lazy("Marketing approver")),
     ("tech", _lazy("Tech approver")),
     ("dual", _lazy("Finance and tech approver")),
