@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError, Conflict, NotAllowed
 from core.roles import TeamRole
 from core.services.audit import audit_record
+from core.validators import MAX_DATE, MIN_DATE, date_in_bounds, shift_date
 from teams.models import Department, Team, TeamMembership, User
 
 from .models import (
@@ -39,8 +40,33 @@ DAY = dt.timedelta(days=1)
 
 
 def _check_dates(start: dt.date, end: dt.date, *, start_field: str = "start_date", end_field: str = "end_date") -> None:
+    for field, value in ((start_field, start), (end_field, end)):
+        if not date_in_bounds(value):
+            raise ApplicationError(errors={field: _out_of_bounds_message()})
     if end < start:
         raise ApplicationError(errors={end_field: _("The end date must not be before the start date.")})
+
+
+def _out_of_bounds_message() -> str:
+    return _("Enter a date between %(min)s and %(max)s.") % {"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()}
+
+
+def _check_plan_fits(definition: dict[str, Any], start: dt.date, *, field: str = "start_date") -> None:
+    """Every date a plan definition gives, counted from ``start``, stays within SPEC 10.1's bounds (checked on
+    day numbers, so a start near the end of the calendar cannot overflow)."""
+    offsets = [0]
+    for key in ("phases", "tasks"):
+        for item in definition.get(key, []):
+            offsets += [item["offset"], item["offset"] + max(item.get("duration", 1), 1) - 1]
+    offsets += [m["offset"] for m in definition.get("milestones", [])]
+    first, last = start.toordinal() + min(offsets), start.toordinal() + max(offsets)
+    if first < MIN_DATE.toordinal() or last > MAX_DATE.toordinal():
+        raise ApplicationError(
+            errors={
+                field: _("The plan would run outside %(min)s to %(max)s from this start date.")
+                % {"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()}
+            }
+        )
 
 
 def _check_lead(team: Team, lead: User) -> None:
@@ -238,6 +264,7 @@ def campaign_create_from_playbook(
 ) -> Campaign:
     """A new draft campaign with the playbook's phases, milestones, tasks, dependencies, KPIs and channels,
     dated from ``start_date``."""
+    _check_plan_fits(playbook.definition, start_date)
     end_date = start_date + (playbook.duration_days - 1) * DAY
     campaign = campaign_create(
         actor=actor,
@@ -333,6 +360,10 @@ def campaign_copy(
 ) -> Campaign:
     """A new draft campaign with the source's whole plan, every date shifted by the same number of days.
     Milestones start not done, tasks at "to do" with no progress; KPI readings are not copied."""
+    definition = campaign_definition(source)
+    _check_plan_fits(definition, start_date)
+    if not date_in_bounds(shift_date(source.end_date, start_date - source.start_date)):
+        raise ApplicationError(errors={"start_date": _out_of_bounds_message()})
     shift = start_date - source.start_date
     campaign = campaign_create(
         actor=actor,
@@ -349,7 +380,7 @@ def campaign_copy(
     )
     campaign.copied_from = source
     campaign.save(update_fields=["copied_from"])
-    _build_plan(campaign=campaign, definition=campaign_definition(source), start=start_date)
+    _build_plan(campaign=campaign, definition=definition, start=start_date)
     # Owners carry over where the same people are still around: leads, deputies or members of the new team.
     owners = dict(Task.objects.filter(campaign=source).values_list("title", "owner_id"))
     eligible = set(User.objects.filter(campaign_members(campaign)).values_list("pk", flat=True))

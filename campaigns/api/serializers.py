@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.validators import ApiDateField
 from teams.models import Department, Team, User
 from teams.permissions import team_policy
 
@@ -256,7 +257,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 class CampaignCreateSerializer(CampaignSerializer):
     """The create body: as a campaign, but the end date may be left out when a playbook sets it."""
 
-    end_date = serializers.DateField(
+    end_date = ApiDateField(
         required=False,
         allow_null=True,
         help_text=_("Required unless a playbook is given; then it follows from the playbook."),
@@ -308,7 +309,7 @@ CAMPAIGN_TRANSITION_REQUEST = {
 class CampaignCopySerializer(serializers.Serializer):
     code = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=200)
-    start_date = serializers.DateField()
+    start_date = ApiDateField()
     team = related_field(
         "team",
         queryset=Team.objects.none(),
