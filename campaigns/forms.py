@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.permissions import Access, principal_for
 from core.roles import TeamRole
-from core.validators import BoundedDateField
+from core.validators import TEXT_MAX_LENGTH, BoundedDateField
 from teams.models import Department, Team, User
 
 from .models import Campaign, CampaignStatus, Health, Milestone, Phase, Playbook
@@ -90,6 +90,7 @@ class CampaignCreateForm(forms.Form):
     objective = forms.CharField(
         label=_("Objective"),
         required=False,
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The SMART goal: specific, measurable, achievable, relevant, time-bound."),
     )
@@ -136,7 +137,9 @@ class CampaignCreateForm(forms.Form):
 class CampaignEditForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=40)
     name = forms.CharField(label=_("Name"), max_length=200)
-    objective = forms.CharField(label=_("Objective"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    objective = forms.CharField(
+        label=_("Objective"), required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
     start_date = BoundedDateField(label=_("Start date"), widget=DateInput())
     end_date = BoundedDateField(label=_("End date"), widget=DateInput())
     lead = forms.ModelChoiceField(label=_("Campaign lead"), queryset=User.objects.none())
@@ -200,7 +203,9 @@ class PlaybookSaveForm(forms.Form):
         label=_("Code"), max_length=60, help_text=_("Letters, digits, hyphens and underscores, e.g. spring-promo.")
     )
     name = forms.CharField(label=_("Name"), max_length=150)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class PhaseForm(forms.Form):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.validators import ApiDateField
+from core.validators import TEXT_MAX_LENGTH, ApiDateField
 from teams.models import Department, Team, User
 from teams.permissions import team_policy
 
@@ -110,7 +110,7 @@ class PlaybookSerializer(serializers.ModelSerializer):
 class SaveAsPlaybookSerializer(serializers.Serializer):
     code = serializers.SlugField(max_length=60)
     name = serializers.CharField(max_length=150)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH)
 
 
 # --- Campaigns ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from campaigns.api.serializers import MAX_ID, related_field
 from campaigns.models import Campaign
 from campaigns.permissions import campaign_policy
 from core.roles import TeamRole
-from core.validators import ApiDateField
+from core.validators import TEXT_MAX_LENGTH, ApiDateField
 from teams.models import User
 
 from ..models import ActionItem, Meeting, Retrospective, ReviewSeries, StatusUpdate
@@ -209,7 +209,9 @@ class MeetingUpdateSerializer(serializers.Serializer):
 
 
 class MinutesSerializer(serializers.Serializer):
-    minutes = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text=_("The minutes (會議紀要)."))
+    minutes = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, max_length=TEXT_MAX_LENGTH, help_text=_("The minutes (會議紀要).")
+    )
 
 
 class ActionItemCreateSerializer(serializers.Serializer):
