@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -80,7 +81,24 @@ def _check_code_free(code: str, *, exclude: int | None = None) -> None:
     if exclude:
         qs = qs.exclude(pk=exclude)
     if qs.exists():
-        raise ApplicationError(errors={"code": _("A campaign with the code %(code)s exists already.") % {"code": code}})
+        raise ApplicationError(errors={"code": _code_taken_message(code)})
+
+
+def _code_taken_message(code: str) -> str:
+    return _("A campaign with the code %(code)s exists already.") % {"code": code}
+
+
+@contextmanager
+def _unique_code(model: type[Campaign] | type[Playbook], code: str, message: str) -> Iterator[None]:
+    """Let the unique index decide a race the "is it free?" check cannot: two creates of one code at the same
+    moment both pass the check, and the loser's INSERT fails. That loser gets a 400 on ``code``, not a 500."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        if model.objects.filter(code=code).exists():
+            raise ApplicationError(errors={"code": message}) from None
+        raise
 
 
 def _snapshot(campaign: Campaign) -> dict[str, Any]:
@@ -118,17 +136,18 @@ def campaign_create(
     _check_lead(team, lead)
     _check_dates(start_date, end_date)
     _check_code_free(code)
-    campaign = Campaign.objects.create(
-        code=code,
-        name=name,
-        objective=objective,
-        team=team,
-        lead=lead,
-        start_date=start_date,
-        end_date=end_date,
-        time_zone=time_zone,
-        playbook=playbook,
-    )
+    with _unique_code(Campaign, code, _code_taken_message(code)):
+        campaign = Campaign.objects.create(
+            code=code,
+            name=name,
+            objective=objective,
+            team=team,
+            lead=lead,
+            start_date=start_date,
+            end_date=end_date,
+            time_zone=time_zone,
+            playbook=playbook,
+        )
     if departments:
         campaign.departments.set(departments)
     audit_record(actor=actor, action="campaign.created", obj=campaign, after=_snapshot(campaign))
@@ -150,7 +169,8 @@ def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campa
     for field, value in changes.items():
         setattr(campaign, field, value)
     _check_dates(campaign.start_date, campaign.end_date)
-    campaign.save()
+    with _unique_code(Campaign, campaign.code, _code_taken_message(campaign.code)):
+        campaign.save()
     if departments is not None:
         campaign.departments.set(departments)
     audit_record(actor=actor, action="campaign.updated", obj=campaign, before=before, after=_snapshot(campaign))
@@ -404,11 +424,13 @@ def playbook_save_from_campaign(
     *, actor: User, campaign: Campaign, code: str, name: str, description: str = ""
 ) -> Playbook:
     """Save a campaign's plan as a new playbook that any team can start from."""
+    taken = _("A playbook with the code %(code)s exists already.") % {"code": code}
     if Playbook.objects.filter(code=code).exists():
-        raise ApplicationError(errors={"code": _("A playbook with the code %(code)s exists already.") % {"code": code}})
-    playbook = Playbook.objects.create(
-        code=code, name=name, description=description, definition=campaign_definition(campaign), created_by=actor
-    )
+        raise ApplicationError(errors={"code": taken})
+    with _unique_code(Playbook, code, taken):
+        playbook = Playbook.objects.create(
+            code=code, name=name, description=description, definition=campaign_definition(campaign), created_by=actor
+        )
     audit_record(actor=actor, action="playbook.saved", obj=playbook, after={"from_campaign": campaign.code})
     return playbook
 
@@ -528,7 +550,8 @@ def task_save(
         TaskDependency.objects.filter(successor=task).exclude(predecessor__in=depends_on).delete()
         existing = set(TaskDependency.objects.filter(successor=task).values_list("predecessor_id", flat=True))
         TaskDependency.objects.bulk_create(
-            TaskDependency(predecessor=p, successor=task) for p in depends_on if p.pk not in existing
+            (TaskDependency(predecessor=p, successor=task) for p in depends_on if p.pk not in existing),
+            ignore_conflicts=True,  # a concurrent save of the same task may have added the pair already
         )
     return task
 
