@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.permissions import Access, principal_for
 from core.roles import TeamRole
-from core.validators import TEXT_MAX_LENGTH, BoundedDateField
+from core.validators import TEXT_MAX_LENGTH, BoundedDateField, CodeField
 from teams.models import Department, Team, User
 
 from .models import Campaign, CampaignStatus, Health, Milestone, Phase, Playbook
@@ -85,7 +85,7 @@ class CampaignFilterForm(forms.Form):
 
 class CampaignCreateForm(forms.Form):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
-    code = forms.CharField(label=_("Code"), max_length=40, help_text=_("A short unique code, e.g. WD-2027."))
+    code = CodeField(label=_("Code"), help_text=_("A short unique code, e.g. WD-2027."))
     name = forms.CharField(label=_("Name"), max_length=200)
     objective = forms.CharField(
         label=_("Objective"),
@@ -124,9 +124,6 @@ class CampaignCreateForm(forms.Form):
         self.fields["lead"].queryset = _campaign_people(teams)
         self.fields["code"].widget.attrs["autocapitalize"] = "characters"
 
-    def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip()
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not data.get("playbook") and "start_date" in data and not data.get("end_date"):
@@ -135,7 +132,7 @@ class CampaignCreateForm(forms.Form):
 
 
 class CampaignEditForm(forms.Form):
-    code = forms.CharField(label=_("Code"), max_length=40)
+    code = CodeField(label=_("Code"))
     name = forms.CharField(label=_("Name"), max_length=200)
     objective = forms.CharField(
         label=_("Objective"), required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
@@ -166,16 +163,13 @@ class CampaignEditForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["lead"].queryset = _campaign_people([campaign.team_id])
 
-    def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip()
-
 
 class TransitionForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=CampaignStatus.choices)
 
 
 class CampaignCopyForm(forms.Form):
-    code = forms.CharField(label=_("Code of the copy"), max_length=40)
+    code = CodeField(label=_("Code of the copy"))
     name = forms.CharField(label=_("Name"), max_length=200)
     start_date = BoundedDateField(
         label=_("New start date"),
@@ -193,9 +187,6 @@ class CampaignCopyForm(forms.Form):
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
-
-    def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip()
 
 
 class PlaybookSaveForm(forms.Form):

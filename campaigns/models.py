@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.validators import TEXT_MAX_LENGTH, validate_date_in_bounds
+from core.validators import TEXT_MAX_LENGTH, validate_code, validate_date_in_bounds
 from teams.models import Department, Team, validate_time_zone
 
 
@@ -72,7 +72,7 @@ class Playbook(models.Model):
 
 
 class Campaign(models.Model):
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
     objective = models.TextField(
         _("objective"), blank=True, help_text=_("The SMART goal of the campaign."), max_length=TEXT_MAX_LENGTH

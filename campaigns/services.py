@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError, Conflict, NotAllowed
 from core.roles import TeamRole
 from core.services.audit import audit_record
-from core.validators import MAX_DATE, MIN_DATE, date_in_bounds, shift_date
+from core.validators import MAX_DATE, MIN_DATE, date_in_bounds, normalize_code, shift_date, validate_code
 from teams.models import Department, Team, TeamMembership, User
 
 from .models import (
@@ -74,6 +75,17 @@ def _check_lead(team: Team, lead: User) -> None:
     role = TeamMembership.objects.filter(team=team, user=lead).values_list("role", flat=True).first()
     if role not in (TeamRole.LEAD, TeamRole.DEPUTY, TeamRole.MEMBER):
         raise ApplicationError(errors={"lead": _("The campaign lead must be a lead, deputy or member of its team.")})
+
+
+def _clean_code(code: str) -> str:
+    """NFKC first (``ＷＤ－２０２７`` is ``WD-2027``), then the code rule: for callers that bypass the forms and
+    serializers (which share the same rule through core.validators)."""
+    code = normalize_code(code)
+    try:
+        validate_code(code)
+    except DjangoValidationError as exc:
+        raise ApplicationError(errors={"code": exc.messages}) from None
+    return code
 
 
 def _check_code_free(code: str, *, exclude: int | None = None) -> None:
@@ -135,6 +147,7 @@ def campaign_create(
     lead = lead or actor
     _check_lead(team, lead)
     _check_dates(start_date, end_date)
+    code = _clean_code(code)
     _check_code_free(code)
     with _unique_code(Campaign, code, _code_taken_message(code)):
         campaign = Campaign.objects.create(
@@ -162,6 +175,8 @@ def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campa
         raise Conflict(_("A closed or cancelled campaign cannot be changed."))
     before = _snapshot(campaign)
     departments = changes.pop("departments", None)
+    if "code" in changes:
+        changes["code"] = _clean_code(changes["code"])
     if "code" in changes and changes["code"] != campaign.code:
         _check_code_free(changes["code"], exclude=campaign.pk)
     if "lead" in changes and changes["lead"] != campaign.lead:

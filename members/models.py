@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Channel
-from core.validators import TEXT_MAX_LENGTH, validate_date_in_bounds
+from core.validators import TEXT_MAX_LENGTH, validate_date_in_bounds, validate_phone
 
 
 class TierCode(models.TextChoices):
@@ -87,7 +87,7 @@ class Tier(models.Model):
 class Member(models.Model):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     age_band = models.CharField(_("age band"), max_length=5, choices=AgeBand.choices, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
     joined_at = models.DateField(_("joined on"), null=True, blank=True, validators=[validate_date_in_bounds])
