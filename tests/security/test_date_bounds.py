@@ -181,3 +181,43 @@ def test_every_serializer_date_field_is_bounded():
                         pytest.fail(f"{serializer_class.__name__}.{name} accepted {value}")
                 checked.append(f"{serializer_class.__name__}.{name}")
     assert len(checked) >= 8, checked
+
+
+def test_wild_rows_do_not_break_the_pages_around_the_campaign(api, browser_client, cast, own_campaign):
+    """Siblings of the overflow: every page that reads a campaign's dates (portfolio, home, risks exposure,
+    reviews) copes with rows stored before the bounds existed, at both ends of the calendar."""
+    from reviews.models import ReviewSeries
+    from reviews.schedule import nominal_dates
+
+    wild = Task.objects.create(
+        campaign=own_campaign, title="Wild", start_date=dt.date(2027, 2, 13), due_date=dt.date(9999, 12, 31)
+    )
+    after = Task.objects.create(
+        campaign=own_campaign, title="After", start_date=dt.date(2027, 3, 1), due_date=dt.date(2027, 3, 9)
+    )
+    after.depends_on.add(wild)
+    Task.objects.create(campaign=own_campaign, title="Ancient", start_date=dt.date(1, 1, 1), due_date=dt.date(1, 1, 2))
+    series = ReviewSeries.objects.create(
+        campaign=own_campaign,
+        title="Wild standup",
+        weekday=6,
+        time=dt.time(10),
+        starts_on=dt.date(9999, 12, 31),
+        chair=cast.lead,
+    )
+    assert nominal_dates(series, dt.date(2027, 2, 1), dt.date(2027, 3, 1)) == []
+    client = browser_client(cast.lead)
+    for url in (
+        "/",
+        reverse("campaigns:list"),
+        reverse("campaigns:detail", args=[own_campaign.pk]),
+        reverse("campaigns:gantt", args=[own_campaign.pk]),
+        reverse("campaigns:summary", args=[own_campaign.pk]),
+        reverse("risks:exposure", args=[own_campaign.pk]),
+        reverse("risks:list"),
+        reverse("reviews:list"),
+    ):
+        assert client.get(url).status_code == 200, url
+    assert browser_client(cast.executive).get(reverse("campaigns:portfolio")).status_code == 200
+    for url in (f"/api/v1/campaigns/{own_campaign.pk}/schedule/", "/api/v1/review-series/", "/api/v1/campaigns/"):
+        assert api(cast.lead).get(url).status_code == 200, url
