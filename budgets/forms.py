@@ -11,6 +11,8 @@ from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import BoundedDateField
+
 from .checklists import CHECKLISTS
 from .models import RESERVE_CATEGORIES, BudgetLine, BudgetStatus, Decision, LineCategory, LineKind, SignoffRole
 
@@ -231,7 +233,7 @@ class ExpenseForm(forms.Form):
         min_value=Decimal("0.01"),
         error_messages={"min_value": _("The amount must be greater than zero.")},
     )
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = BoundedDateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     description = forms.CharField(label=_("Description"), max_length=300)
 
     def __init__(self, *args: Any, lines: list[BudgetLine] = (), **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Channel
+from core.validators import TEXT_MAX_LENGTH, validate_date_in_bounds
 
 
 class BudgetStatus(models.TextChoices):
@@ -64,7 +65,7 @@ class Budget(models.Model):
     total = models.DecimalField(_("total cap (CNY)"), max_digits=14, decimal_places=2)
     reserve_pct = models.DecimalField(_("reserve %"), max_digits=5, decimal_places=2, default=Decimal("10.00"))
     status = models.CharField(_("status"), max_length=12, choices=BudgetStatus.choices, default=BudgetStatus.DRAFT)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=TEXT_MAX_LENGTH)
     revised_from = models.ForeignKey(
         "self",
         verbose_name=_("revised from"),
@@ -164,7 +165,7 @@ class Signoff(models.Model):
     signer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("signer"), on_delete=models.PROTECT, related_name="budget_signoffs"
     )
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=TEXT_MAX_LENGTH)
     checklist = models.JSONField(_("checklist"), default=dict, blank=True)
     signed_at = models.DateTimeField(_("signed at"), auto_now_add=True)
 
@@ -191,7 +192,7 @@ class Expense(models.Model):
         BudgetLine, verbose_name=_("budget line"), on_delete=models.PROTECT, related_name="expenses"
     )
     amount = models.DecimalField(_("amount (CNY)"), max_digits=14, decimal_places=2)
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_date_in_bounds])
     description = models.CharField(_("description"), max_length=300)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"

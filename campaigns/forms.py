@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.permissions import Access, principal_for
 from core.roles import TeamRole
+from core.validators import TEXT_MAX_LENGTH, BoundedDateField, CodeField
 from teams.models import Department, Team, User
 
 from .models import Campaign, CampaignStatus, Health, Milestone, Phase, Playbook
@@ -62,9 +63,9 @@ class CampaignFilterForm(forms.Form):
     team = forms.ModelChoiceField(
         label=_("Team"), required=False, queryset=Team.objects.none(), empty_label=_("Any team")
     )
-    active_on = forms.DateField(label=_("Active on"), required=False, widget=DateInput())
-    starts_after = forms.DateField(label=_("Starts from"), required=False, widget=DateInput())
-    starts_before = forms.DateField(label=_("Starts until"), required=False, widget=DateInput())
+    active_on = BoundedDateField(label=_("Active on"), required=False, widget=DateInput())
+    starts_after = BoundedDateField(label=_("Starts from"), required=False, widget=DateInput())
+    starts_before = BoundedDateField(label=_("Starts until"), required=False, widget=DateInput())
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,11 +85,12 @@ class CampaignFilterForm(forms.Form):
 
 class CampaignCreateForm(forms.Form):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
-    code = forms.CharField(label=_("Code"), max_length=40, help_text=_("A short unique code, e.g. WD-2027."))
+    code = CodeField(label=_("Code"), help_text=_("A short unique code, e.g. WD-2027."))
     name = forms.CharField(label=_("Name"), max_length=200)
     objective = forms.CharField(
         label=_("Objective"),
         required=False,
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The SMART goal: specific, measurable, achievable, relevant, time-bound."),
     )
@@ -99,8 +101,8 @@ class CampaignCreateForm(forms.Form):
         widget=forms.RadioSelect,
         empty_label=_("No playbook: start with an empty plan"),
     )
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
-    end_date = forms.DateField(
+    start_date = BoundedDateField(label=_("Start date"), widget=DateInput())
+    end_date = BoundedDateField(
         label=_("End date"),
         required=False,
         widget=DateInput(),
@@ -122,9 +124,6 @@ class CampaignCreateForm(forms.Form):
         self.fields["lead"].queryset = _campaign_people(teams)
         self.fields["code"].widget.attrs["autocapitalize"] = "characters"
 
-    def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip()
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not data.get("playbook") and "start_date" in data and not data.get("end_date"):
@@ -133,11 +132,13 @@ class CampaignCreateForm(forms.Form):
 
 
 class CampaignEditForm(forms.Form):
-    code = forms.CharField(label=_("Code"), max_length=40)
+    code = CodeField(label=_("Code"))
     name = forms.CharField(label=_("Name"), max_length=200)
-    objective = forms.CharField(label=_("Objective"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
-    end_date = forms.DateField(label=_("End date"), widget=DateInput())
+    objective = forms.CharField(
+        label=_("Objective"), required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    start_date = BoundedDateField(label=_("Start date"), widget=DateInput())
+    end_date = BoundedDateField(label=_("End date"), widget=DateInput())
     lead = forms.ModelChoiceField(label=_("Campaign lead"), queryset=User.objects.none())
     departments = forms.ModelMultipleChoiceField(
         label=_("Participating departments"),
@@ -162,18 +163,15 @@ class CampaignEditForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["lead"].queryset = _campaign_people([campaign.team_id])
 
-    def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip()
-
 
 class TransitionForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=CampaignStatus.choices)
 
 
 class CampaignCopyForm(forms.Form):
-    code = forms.CharField(label=_("Code of the copy"), max_length=40)
+    code = CodeField(label=_("Code of the copy"))
     name = forms.CharField(label=_("Name"), max_length=200)
-    start_date = forms.DateField(
+    start_date = BoundedDateField(
         label=_("New start date"),
         widget=DateInput(),
         help_text=_("Every date of the plan moves by the same number of days."),
@@ -190,23 +188,22 @@ class CampaignCopyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
 
-    def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip()
-
 
 class PlaybookSaveForm(forms.Form):
     code = forms.SlugField(
         label=_("Code"), max_length=60, help_text=_("Letters, digits, hyphens and underscores, e.g. spring-promo.")
     )
     name = forms.CharField(label=_("Name"), max_length=150)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class PhaseForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150)
     order = forms.IntegerField(label=_("Order"), min_value=1, max_value=999)
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
-    end_date = forms.DateField(label=_("End date"), widget=DateInput())
+    start_date = BoundedDateField(label=_("Start date"), widget=DateInput())
+    end_date = BoundedDateField(label=_("End date"), widget=DateInput())
 
     def __init__(self, *args: Any, phase: Phase | None = None, next_order: int = 1, **kwargs: Any) -> None:
         if phase is not None:
@@ -222,7 +219,7 @@ class PhaseForm(forms.Form):
 class MilestoneForm(forms.Form):
     phase = forms.ModelChoiceField(label=_("Phase"), queryset=Phase.objects.none(), empty_label=_("Choose a phase"))
     name = forms.CharField(label=_("Name"), max_length=200)
-    due_date = forms.DateField(label=_("Due date"), widget=DateInput())
+    due_date = BoundedDateField(label=_("Due date"), widget=DateInput())
     deliverable = forms.CharField(label=_("Deliverable"), max_length=300, required=False)
     done = forms.BooleanField(label=_("Done"), required=False)
 

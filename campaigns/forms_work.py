@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError
+from core.validators import BoundedDateField
 from teams.models import User
 
 from .models import Channel, Kpi, Phase, Task, TaskStatus
@@ -54,8 +55,8 @@ class TaskForm(forms.Form):
         empty_value=None,
         error_messages={"invalid_choice": OWNER_NOT_IN_TEAM},
     )
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput)
-    due_date = forms.DateField(label=_("Due date"), widget=DateInput)
+    start_date = BoundedDateField(label=_("Start date"), widget=DateInput)
+    due_date = BoundedDateField(label=_("Due date"), widget=DateInput)
     status = forms.ChoiceField(label=_("Status"), choices=TaskStatus.choices, initial=TaskStatus.TODO)
     progress = forms.IntegerField(
         label=_("Progress %"), min_value=0, max_value=100, initial=0, widget=forms.NumberInput(attrs={"step": 5})
@@ -188,7 +189,7 @@ class KpiForm(forms.ModelForm):
 
 
 class KpiReadingForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=DateInput)
+    date = BoundedDateField(label=_("Date"), widget=DateInput)
     actual = forms.DecimalField(label=_("Actual"), required=False, max_digits=16, decimal_places=4)
     forecast = forms.DecimalField(label=_("Forecast"), required=False, max_digits=16, decimal_places=4)
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import TEXT_MAX_LENGTH, validate_code, validate_date_in_bounds
 from teams.models import Department, Team, validate_time_zone
 
 
@@ -48,7 +49,7 @@ class Playbook(models.Model):
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=150)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=TEXT_MAX_LENGTH)
     builtin = models.BooleanField(_("built in"), default=False)
     # Issue 13: a saved playbook belongs to the team whose campaign it came from; only its people use it.
     # Built-in playbooks have no team and are offered to everyone.
@@ -81,16 +82,18 @@ class Playbook(models.Model):
 
 
 class Campaign(models.Model):
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
-    objective = models.TextField(_("objective"), blank=True, help_text=_("The SMART goal of the campaign."))
+    objective = models.TextField(
+        _("objective"), blank=True, help_text=_("The SMART goal of the campaign."), max_length=TEXT_MAX_LENGTH
+    )
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="campaigns")
     lead = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("lead"), on_delete=models.PROTECT, related_name="led_campaigns"
     )
     departments = models.ManyToManyField(Department, verbose_name=_("participating departments"), blank=True)
-    start_date = models.DateField(_("start date"))
-    end_date = models.DateField(_("end date"))
+    start_date = models.DateField(_("start date"), validators=[validate_date_in_bounds])
+    end_date = models.DateField(_("end date"), validators=[validate_date_in_bounds])
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
@@ -131,8 +134,8 @@ class Phase(models.Model):
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="phases")
     name = models.CharField(_("name"), max_length=150)
     order = models.PositiveSmallIntegerField(_("order"), default=1)
-    start_date = models.DateField(_("start date"))
-    end_date = models.DateField(_("end date"))
+    start_date = models.DateField(_("start date"), validators=[validate_date_in_bounds])
+    end_date = models.DateField(_("end date"), validators=[validate_date_in_bounds])
 
     class Meta:
         ordering = ["campaign", "order", "start_date"]
@@ -154,10 +157,10 @@ class Milestone(models.Model):
     )
     phase = models.ForeignKey(Phase, verbose_name=_("phase"), on_delete=models.CASCADE, related_name="milestones")
     name = models.CharField(_("name"), max_length=200)
-    due_date = models.DateField(_("due date"))
+    due_date = models.DateField(_("due date"), validators=[validate_date_in_bounds])
     deliverable = models.CharField(_("deliverable"), max_length=300, blank=True)
     done = models.BooleanField(_("done"), default=False)
-    done_on = models.DateField(_("done on"), null=True, blank=True)
+    done_on = models.DateField(_("done on"), null=True, blank=True, validators=[validate_date_in_bounds])
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -196,8 +199,8 @@ class Task(models.Model):
     department = models.ForeignKey(
         Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.SET_NULL
     )
-    start_date = models.DateField(_("start date"))
-    due_date = models.DateField(_("due date"))
+    start_date = models.DateField(_("start date"), validators=[validate_date_in_bounds])
+    due_date = models.DateField(_("due date"), validators=[validate_date_in_bounds])
     status = models.CharField(_("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.TODO)
     progress = models.PositiveSmallIntegerField(
         _("progress %"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
@@ -344,7 +347,7 @@ class KpiReading(models.Model):
     """A dated actual value and/or forecast of a KPI."""
 
     kpi = models.ForeignKey(Kpi, verbose_name=_("KPI"), on_delete=models.CASCADE, related_name="readings")
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_date_in_bounds])
     actual = models.DecimalField(_("actual"), max_digits=16, decimal_places=4, null=True, blank=True)
     forecast = models.DecimalField(_("forecast"), max_digits=16, decimal_places=4, null=True, blank=True)
     recorded_by = models.ForeignKey(

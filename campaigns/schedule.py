@@ -24,7 +24,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-ONE_DAY = dt.timedelta(days=1)
+_FIRST_DAY, _LAST_DAY = dt.date.min.toordinal(), dt.date.max.toordinal()
+
+
+def _day(ordinal: int) -> dt.date:
+    """The date of a day number, clamped to the calendar Python can hold."""
+    return dt.date.fromordinal(min(max(ordinal, _FIRST_DAY), _LAST_DAY))
 
 
 @dataclass(frozen=True)
@@ -136,48 +141,54 @@ def compute_schedule(
         preds[s].append(p)
         succs[p].append(s)
 
+    # The passes count in day numbers (ordinals), not dates: a task already stored with a wild due date
+    # (9999-12-31) pushes its successors past the last date Python can hold, and that must not raise.
+    # Dates are made again at the end, clamped to the calendar.
+    day_of = {t: (spans[t].start.toordinal(), spans[t].duration) for t in ids}
+    today_n = today.toordinal() if today is not None else None
+
     # Forward pass (planned) and, alongside it, the projected pass with slipping late tasks.
-    es: dict[int, dt.date] = {}
-    ef: dict[int, dt.date] = {}
-    projected_finish: dict[int, dt.date] = {}
+    es: dict[int, int] = {}
+    ef: dict[int, int] = {}
+    projected_finish: dict[int, int] = {}
     for t in order:
         span = spans[t]
-        start = span.start
-        projected_start = span.start
+        planned_start, duration = day_of[t]
+        start = projected_start = planned_start
         for p in preds[t]:
-            start = max(start, ef[p] + ONE_DAY)
-            projected_start = max(projected_start, projected_finish[p] + ONE_DAY)
+            start = max(start, ef[p] + 1)
+            projected_start = max(projected_start, projected_finish[p] + 1)
         es[t] = start
-        ef[t] = start + dt.timedelta(days=span.duration - 1)
+        ef[t] = start + duration - 1
         if span.done:
             # Finished already: on its planned finish, and no later than today.
-            projected_finish[t] = ef[t] if today is None else min(ef[t], today)
+            projected_finish[t] = ef[t] if today_n is None else min(ef[t], today_n)
         else:
-            finish = projected_start + dt.timedelta(days=span.duration - 1)
-            if today is not None and projected_start < today:
-                remaining = math.ceil(span.duration * (100 - span.progress) / 100)
-                finish = max(finish, today + dt.timedelta(days=max(remaining, 1) - 1))
+            finish = projected_start + duration - 1
+            if today_n is not None and projected_start < today_n:
+                remaining = math.ceil(duration * (100 - span.progress) / 100)
+                finish = max(finish, today_n + max(remaining, 1) - 1)
             projected_finish[t] = finish
     end = max(ef.values())
 
     # Backward pass.
-    ls: dict[int, dt.date] = {}
-    lf: dict[int, dt.date] = {}
+    ls: dict[int, int] = {}
+    lf: dict[int, int] = {}
     for t in reversed(order):
         finish = end
         for s in succs[t]:
-            finish = min(finish, ls[s] - ONE_DAY)
+            finish = min(finish, ls[s] - 1)
         lf[t] = finish
-        ls[t] = finish - dt.timedelta(days=spans[t].duration - 1)
+        ls[t] = finish - day_of[t][1] + 1
 
     times = []
     for t in ids:
-        slack = (ls[t] - es[t]).days
-        times.append(TaskTimes(t, es[t], ef[t], ls[t], lf[t], slack, slack == 0))
-    critical = sorted((x for x in times if x.critical), key=lambda x: (x.earliest_start, x.earliest_finish, x.task))
+        slack = ls[t] - es[t]
+        times.append(TaskTimes(t, _day(es[t]), _day(ef[t]), _day(ls[t]), _day(lf[t]), slack, slack == 0))
+    critical = sorted((x for x in times if x.critical), key=lambda x: (es[x.task], ef[x.task], x.task))
     return Schedule(
         tasks=times,
         critical_path=[x.task for x in critical],
-        end=end,
-        projected_end=max(projected_finish.values()),
+        end=_day(end),
+        projected_end=_day(max(projected_finish.values())),
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError, Conflict, NotAllowed
 from core.roles import TeamRole
 from core.services.audit import audit_record
+from core.validators import MAX_DATE, MIN_DATE, date_in_bounds, normalize_code, shift_date, validate_code
 from teams.models import Department, Team, TeamMembership, User
 
 from .models import (
@@ -39,8 +42,33 @@ DAY = dt.timedelta(days=1)
 
 
 def _check_dates(start: dt.date, end: dt.date, *, start_field: str = "start_date", end_field: str = "end_date") -> None:
+    for field, value in ((start_field, start), (end_field, end)):
+        if not date_in_bounds(value):
+            raise ApplicationError(errors={field: _out_of_bounds_message()})
     if end < start:
         raise ApplicationError(errors={end_field: _("The end date must not be before the start date.")})
+
+
+def _out_of_bounds_message() -> str:
+    return _("Enter a date between %(min)s and %(max)s.") % {"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()}
+
+
+def _check_plan_fits(definition: dict[str, Any], start: dt.date, *, field: str = "start_date") -> None:
+    """Every date a plan definition gives, counted from ``start``, stays within SPEC 10.1's bounds (checked on
+    day numbers, so a start near the end of the calendar cannot overflow)."""
+    offsets = [0]
+    for key in ("phases", "tasks"):
+        for item in definition.get(key, []):
+            offsets += [item["offset"], item["offset"] + max(item.get("duration", 1), 1) - 1]
+    offsets += [m["offset"] for m in definition.get("milestones", [])]
+    first, last = start.toordinal() + min(offsets), start.toordinal() + max(offsets)
+    if first < MIN_DATE.toordinal() or last > MAX_DATE.toordinal():
+        raise ApplicationError(
+            errors={
+                field: _("The plan would run outside %(min)s to %(max)s from this start date.")
+                % {"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()}
+            }
+        )
 
 
 def _check_lead(team: Team, lead: User) -> None:
@@ -49,12 +77,40 @@ def _check_lead(team: Team, lead: User) -> None:
         raise ApplicationError(errors={"lead": _("The campaign lead must be a lead, deputy or member of its team.")})
 
 
+def _clean_code(code: str) -> str:
+    """NFKC first (``ＷＤ－２０２７`` is ``WD-2027``), then the code rule: for callers that bypass the forms and
+    serializers (which share the same rule through core.validators)."""
+    code = normalize_code(code)
+    try:
+        validate_code(code)
+    except DjangoValidationError as exc:
+        raise ApplicationError(errors={"code": exc.messages}) from None
+    return code
+
+
 def _check_code_free(code: str, *, exclude: int | None = None) -> None:
     qs = Campaign.objects.filter(code__iexact=code)
     if exclude:
         qs = qs.exclude(pk=exclude)
     if qs.exists():
-        raise ApplicationError(errors={"code": _("A campaign with the code %(code)s exists already.") % {"code": code}})
+        raise ApplicationError(errors={"code": _code_taken_message(code)})
+
+
+def _code_taken_message(code: str) -> str:
+    return _("A campaign with the code %(code)s exists already.") % {"code": code}
+
+
+@contextmanager
+def _unique_code(model: type[Campaign] | type[Playbook], code: str, message: str) -> Iterator[None]:
+    """Let the unique index decide a race the "is it free?" check cannot: two creates of one code at the same
+    moment both pass the check, and the loser's INSERT fails. That loser gets a 400 on ``code``, not a 500."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        if model.objects.filter(code=code).exists():
+            raise ApplicationError(errors={"code": message}) from None
+        raise
 
 
 def _snapshot(campaign: Campaign) -> dict[str, Any]:
@@ -91,18 +147,20 @@ def campaign_create(
     lead = lead or actor
     _check_lead(team, lead)
     _check_dates(start_date, end_date)
+    code = _clean_code(code)
     _check_code_free(code)
-    campaign = Campaign.objects.create(
-        code=code,
-        name=name,
-        objective=objective,
-        team=team,
-        lead=lead,
-        start_date=start_date,
-        end_date=end_date,
-        time_zone=time_zone,
-        playbook=playbook,
-    )
+    with _unique_code(Campaign, code, _code_taken_message(code)):
+        campaign = Campaign.objects.create(
+            code=code,
+            name=name,
+            objective=objective,
+            team=team,
+            lead=lead,
+            start_date=start_date,
+            end_date=end_date,
+            time_zone=time_zone,
+            playbook=playbook,
+        )
     if departments:
         campaign.departments.set(departments)
     audit_record(actor=actor, action="campaign.created", obj=campaign, after=_snapshot(campaign))
@@ -117,6 +175,8 @@ def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campa
         raise Conflict(_("A closed or cancelled campaign cannot be changed."))
     before = _snapshot(campaign)
     departments = changes.pop("departments", None)
+    if "code" in changes:
+        changes["code"] = _clean_code(changes["code"])
     if "code" in changes and changes["code"] != campaign.code:
         _check_code_free(changes["code"], exclude=campaign.pk)
     if "lead" in changes and changes["lead"] != campaign.lead:
@@ -124,7 +184,8 @@ def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campa
     for field, value in changes.items():
         setattr(campaign, field, value)
     _check_dates(campaign.start_date, campaign.end_date)
-    campaign.save()
+    with _unique_code(Campaign, campaign.code, _code_taken_message(campaign.code)):
+        campaign.save()
     if departments is not None:
         campaign.departments.set(departments)
     audit_record(actor=actor, action="campaign.updated", obj=campaign, before=before, after=_snapshot(campaign))
@@ -238,6 +299,7 @@ def campaign_create_from_playbook(
 ) -> Campaign:
     """A new draft campaign with the playbook's phases, milestones, tasks, dependencies, KPIs and channels,
     dated from ``start_date``."""
+    _check_plan_fits(playbook.definition, start_date)
     end_date = start_date + (playbook.duration_days - 1) * DAY
     campaign = campaign_create(
         actor=actor,
@@ -333,6 +395,10 @@ def campaign_copy(
 ) -> Campaign:
     """A new draft campaign with the source's whole plan, every date shifted by the same number of days.
     Milestones start not done, tasks at "to do" with no progress; KPI readings are not copied."""
+    definition = campaign_definition(source)
+    _check_plan_fits(definition, start_date)
+    if not date_in_bounds(shift_date(source.end_date, start_date - source.start_date)):
+        raise ApplicationError(errors={"start_date": _out_of_bounds_message()})
     shift = start_date - source.start_date
     campaign = campaign_create(
         actor=actor,
@@ -349,7 +415,7 @@ def campaign_copy(
     )
     campaign.copied_from = source
     campaign.save(update_fields=["copied_from"])
-    _build_plan(campaign=campaign, definition=campaign_definition(source), start=start_date)
+    _build_plan(campaign=campaign, definition=definition, start=start_date)
     # Owners carry over where the same people are still around: leads, deputies or members of the new team.
     owners = dict(Task.objects.filter(campaign=source).values_list("title", "owner_id"))
     eligible = set(User.objects.filter(campaign_members(campaign)).values_list("pk", flat=True))
@@ -373,16 +439,18 @@ def playbook_save_from_campaign(
     *, actor: User, campaign: Campaign, code: str, name: str, description: str = ""
 ) -> Playbook:
     """Save a campaign's plan as a new playbook that the campaign's team can start from."""
+    taken = _("A playbook with the code %(code)s exists already.") % {"code": code}
     if Playbook.objects.filter(code=code).exists():
-        raise ApplicationError(errors={"code": _("A playbook with the code %(code)s exists already.") % {"code": code}})
-    playbook = Playbook.objects.create(
-        code=code,
-        name=name,
-        description=description,
-        definition=campaign_definition(campaign),
-        created_by=actor,
-        team_id=campaign.team_id,
-    )
+        raise ApplicationError(errors={"code": taken})
+    with _unique_code(Playbook, code, taken):
+        playbook = Playbook.objects.create(
+            code=code,
+            name=name,
+            description=description,
+            definition=campaign_definition(campaign),
+            created_by=actor,
+            team_id=campaign.team_id,
+        )
     audit_record(actor=actor, action="playbook.saved", obj=playbook, after={"from_campaign": campaign.code})
     return playbook
 
@@ -502,7 +570,8 @@ def task_save(
         TaskDependency.objects.filter(successor=task).exclude(predecessor__in=depends_on).delete()
         existing = set(TaskDependency.objects.filter(successor=task).values_list("predecessor_id", flat=True))
         TaskDependency.objects.bulk_create(
-            TaskDependency(predecessor=p, successor=task) for p in depends_on if p.pk not in existing
+            (TaskDependency(predecessor=p, successor=task) for p in depends_on if p.pk not in existing),
+            ignore_conflicts=True,  # a concurrent save of the same task may have added the pair already
         )
     return task
 

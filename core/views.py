@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, Window
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from budgets.selectors import signoff_queue
 from campaigns import selectors as campaign_selectors
+from core.api.exceptions import bad_request_message
 from core.permissions import parse_pk, principal_for
 from core.selectors import notification_list, notification_unread_count
 from core.services.notifications import notification_mark_read
@@ -194,6 +195,16 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 @require_GET
 def unread_badge(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html#unread-badge", {"unread_count": notification_unread_count(user=request.user)})
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's own 400s (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a bad host): JSON for the
+    API, as every other API error (SPEC 9); the plain page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": bad_request_message(exception)}, status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from core.permissions import principal_for
+from core.validators import BoundedDateField
 
 from .models import Member, Tier, TierCode
 from .privacy import importable_campaigns
@@ -156,7 +157,7 @@ class ImportForm(forms.Form):
 class TierRuleSetForm(forms.Form):
     """A new version of the thresholds. The basic tier always starts at 0; the service checks that the tiers rise."""
 
-    effective_from = forms.DateField(
+    effective_from = BoundedDateField(
         label=_("Effective from"),
         widget=DateInput(),
         help_text=_("From this day on members are placed by the new thresholds. Today or earlier applies them now."),

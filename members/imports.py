@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.http import Http404
@@ -36,6 +37,7 @@ from core.bulk import copy_rows
 from core.errors import ApplicationError, NotAllowed
 from core.permissions import parse_pk, principal_for
 from core.resilience import publish
+from core.validators import clean_phone
 
 from .models import AgeBand, ImportChunk, ImportJob, ImportRowError, ImportStatus, Member, TierChange, TierChangeCause
 from .privacy import can_import, import_boundary, importable_campaigns
@@ -51,7 +53,6 @@ AGE_BANDS = frozenset(AgeBand.values)  # computed once: the enum property rebuil
 PLAIN_FEE = re.compile(r"^\d{1,8}(\.\d{1,2})?$")
 TRUE = {"1", "true", "yes", "y", "是", "同意", "t"}
 FALSE = {"", "0", "false", "no", "n", "否", "不同意", "f"}
-PHONE = re.compile(r"^\+?\d{5,20}$")
 # SPEC 10.1 "Bounds": an XLSX is refused before parsing beyond these; an import is attempted at most 3 times.
 XLSX_MAX_ROWS = 1_048_576
 XLSX_MAX_COLUMNS = 64
@@ -398,10 +399,9 @@ def _clean(values: dict[str, str], ctx: Context) -> tuple[tuple | None, str | No
         return None, _("name is missing")
     if len(name) > 100:
         return None, _("name is longer than 100 characters")
-    phone = values.get("phone", "")
-    if phone and not phone.isdigit():
-        phone = re.sub(r"[\s\-()]", "", phone)
-    if phone and not (phone.isdigit() and 5 <= len(phone) <= 20) and not PHONE.match(phone):
+    try:
+        phone = clean_phone(values.get("phone", ""))  # NFKC, then the one phone rule (core.validators)
+    except ValidationError:
         return None, _("phone %(phone)s is not a phone number") % {"phone": values.get("phone", "")[:20]}
     try:
         fee = _clean_fee(values.get("annual_fee", ""))

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Channel
+from core.validators import TEXT_MAX_LENGTH, validate_date_in_bounds, validate_phone
 
 
 class TierCode(models.TextChoices):
@@ -40,7 +41,7 @@ class AgeBand(models.TextChoices):
 class TierRuleSet(models.Model):
     """A version of the tier thresholds, effective from a date; earlier versions stay as history."""
 
-    effective_from = models.DateField(_("effective from"))
+    effective_from = models.DateField(_("effective from"), validators=[validate_date_in_bounds])
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL
@@ -64,7 +65,7 @@ class Tier(models.Model):
     name = models.CharField(_("name"), max_length=60)
     rank = models.PositiveSmallIntegerField(_("rank"))
     min_annual_fee = models.DecimalField(_("minimum annual fee (CNY)"), max_digits=10, decimal_places=2)
-    benefits = models.TextField(_("benefits"), blank=True)
+    benefits = models.TextField(_("benefits"), blank=True, max_length=TEXT_MAX_LENGTH)
 
     class Meta:
         ordering = ["rule_set", "rank"]
@@ -86,14 +87,14 @@ class Tier(models.Model):
 class Member(models.Model):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     age_band = models.CharField(_("age band"), max_length=5, choices=AgeBand.choices, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
-    joined_at = models.DateField(_("joined on"), null=True, blank=True)
+    joined_at = models.DateField(_("joined on"), null=True, blank=True, validators=[validate_date_in_bounds])
     annual_fee = models.DecimalField(_("annual fee (CNY)"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
     tier = models.CharField(_("tier"), max_length=10, choices=TierCode.choices, default=TierCode.BASIC, db_index=True)
     consent = models.BooleanField(_("consent given (PIPL)"), default=False)
-    consent_at = models.DateField(_("consent date"), null=True, blank=True)
+    consent_at = models.DateField(_("consent date"), null=True, blank=True, validators=[validate_date_in_bounds])
     # Indexed by the (source_campaign, tier) index below; its own index would only slow imports down.
     source_campaign = models.ForeignKey(
         Campaign, verbose_name=_("source campaign"), null=True, blank=True, on_delete=models.SET_NULL,

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import BoundedDateField
 from teams.models import User
 
 from .models import HolidayPolicy, ReviewKind
@@ -60,7 +61,7 @@ class SeriesForm(forms.Form):
     )
     weekday = forms.TypedChoiceField(label=_("Weekday"), coerce=int, choices=WEEKDAYS, initial=0)
     time = forms.TimeField(label=_("Time"), widget=TimeInput, initial=dt.time(10, 0))
-    starts_on = forms.DateField(label=_("First week"), widget=DateInput)
+    starts_on = BoundedDateField(label=_("First week"), widget=DateInput)
     chair = forms.TypedChoiceField(label=_("Chair"), coerce=int)
     participants = forms.TypedMultipleChoiceField(
         label=_("Participants"), coerce=int, widget=forms.SelectMultiple(attrs={"size": 6})
@@ -117,7 +118,7 @@ class ActionItemForm(forms.Form):
         coerce=int,
         error_messages={"invalid_choice": _("The owner must be a lead, deputy or member of the campaign's team.")},
     )
-    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput)
+    due_date = BoundedDateField(label=_("Due date"), required=False, widget=DateInput)
 
     def __init__(self, *args: Any, owners: Sequence[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -232,7 +233,7 @@ class ImprovementForm(forms.Form):
         empty_value=None,
         error_messages={"invalid_choice": _("The owner must be a lead, deputy or member of the campaign's team.")},
     )
-    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput)
+    due_date = BoundedDateField(label=_("Due date"), required=False, widget=DateInput)
 
     def __init__(self, *args: Any, owners: Sequence[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Task
+from core.validators import TEXT_MAX_LENGTH, validate_date_in_bounds
 from teams.models import validate_time_zone
 
 
@@ -39,7 +40,11 @@ class ReviewSeries(models.Model):
     time = models.TimeField(_("time"))
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone])
     interval_weeks = models.PositiveSmallIntegerField(_("every … weeks"), default=1)
-    starts_on = models.DateField(_("first week"), help_text=_("Meetings are counted in weeks from this date."))
+    starts_on = models.DateField(
+        _("first week"),
+        help_text=_("Meetings are counted in weeks from this date."),
+        validators=[validate_date_in_bounds],
+    )
     chair = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("chair"), on_delete=models.PROTECT, related_name="+"
     )
@@ -83,13 +88,13 @@ class Meeting(models.Model):
         ReviewSeries, verbose_name=_("series"), on_delete=models.CASCADE, related_name="meetings"
     )
     # The series' own date for this occurrence; scheduled_at may be moved off a holiday.
-    nominal_date = models.DateField(_("nominal date"))
+    nominal_date = models.DateField(_("nominal date"), validators=[validate_date_in_bounds])
     scheduled_at = models.DateTimeField(_("scheduled at"), db_index=True)
     status = models.CharField(
         _("status"), max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED
     )
     agenda = models.JSONField(_("agenda"), default=list, blank=True)
-    minutes = models.TextField(_("minutes"), blank=True)
+    minutes = models.TextField(_("minutes"), blank=True, max_length=TEXT_MAX_LENGTH)
     published_at = models.DateTimeField(_("minutes published at"), null=True, blank=True)
     attendees = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("attendees"), blank=True, related_name="+"
@@ -114,9 +119,9 @@ class StatusUpdate(models.Model):
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="status_updates")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    done = models.TextField(_("done"), blank=True)
-    next = models.TextField(_("next"), blank=True)
-    blockers = models.TextField(_("blockers"), blank=True)
+    done = models.TextField(_("done"), blank=True, max_length=TEXT_MAX_LENGTH)
+    next = models.TextField(_("next"), blank=True, max_length=TEXT_MAX_LENGTH)
+    blockers = models.TextField(_("blockers"), blank=True, max_length=TEXT_MAX_LENGTH)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -136,7 +141,7 @@ class ActionItem(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
     )
-    due_date = models.DateField(_("due date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True, validators=[validate_date_in_bounds])
     done = models.BooleanField(_("done"), default=False)
     task = models.ForeignKey(
         Task, verbose_name=_("task"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -182,16 +187,16 @@ class Retrospective(models.Model):
 
     meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="retrospective")
     goal_score = models.PositiveSmallIntegerField(_("goal attainment (1–5)"))
-    goal_comment = models.TextField(_("goal attainment: comment"), blank=True)
+    goal_comment = models.TextField(_("goal attainment: comment"), blank=True, max_length=TEXT_MAX_LENGTH)
     efficiency_score = models.PositiveSmallIntegerField(_("resource efficiency (1–5)"))
-    efficiency_comment = models.TextField(_("resource efficiency: comment"), blank=True)
+    efficiency_comment = models.TextField(_("resource efficiency: comment"), blank=True, max_length=TEXT_MAX_LENGTH)
     innovation_score = models.PositiveSmallIntegerField(_("innovations (1–5)"))
-    innovation_comment = models.TextField(_("innovations: comment"), blank=True)
+    innovation_comment = models.TextField(_("innovations: comment"), blank=True, max_length=TEXT_MAX_LENGTH)
     improvement_score = models.PositiveSmallIntegerField(_("improvements (1–5)"))
-    improvement_comment = models.TextField(_("improvements: comment"), blank=True)
-    lessons = models.TextField(_("lessons learned"), blank=True)
-    suggestions = models.TextField(_("suggestions"), blank=True)
-    responsibilities = models.TextField(_("responsibility assignment"), blank=True)
+    improvement_comment = models.TextField(_("improvements: comment"), blank=True, max_length=TEXT_MAX_LENGTH)
+    lessons = models.TextField(_("lessons learned"), blank=True, max_length=TEXT_MAX_LENGTH)
+    suggestions = models.TextField(_("suggestions"), blank=True, max_length=TEXT_MAX_LENGTH)
+    responsibilities = models.TextField(_("responsibility assignment"), blank=True, max_length=TEXT_MAX_LENGTH)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -216,8 +221,8 @@ class AgendaNote(models.Model):
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_notes")
     item_key = models.CharField(_("agenda item"), max_length=64)
-    notes = models.TextField(_("notes"), blank=True)
-    decision = models.TextField(_("decision"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=TEXT_MAX_LENGTH)
+    decision = models.TextField(_("decision"), blank=True, max_length=TEXT_MAX_LENGTH)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -20,17 +20,14 @@ HORIZON_WEEKS = 4
 
 def nominal_dates(series: ReviewSeries, start: dt.date, end: dt.date) -> list[dt.date]:
     """The series' own dates in [start, end]."""
-    first = series.starts_on + dt.timedelta(days=(series.weekday - series.starts_on.weekday()) % 7)
-    step = dt.timedelta(weeks=series.interval_weeks)
-    if first < start:
-        skipped = ((start - first).days + step.days - 1) // step.days
-        first += skipped * step
-    dates = []
-    day = first
-    while day <= end:
-        dates.append(day)
-        day += step
-    return dates
+    # Counted in day numbers so that a series stored with a wild first week (9999-12-31) yields no dates
+    # instead of overflowing the calendar.
+    first = series.starts_on.toordinal() + (series.weekday - series.starts_on.weekday()) % 7
+    step = 7 * series.interval_weeks
+    if first < start.toordinal():
+        first += (start.toordinal() - first + step - 1) // step * step
+    last = min(end.toordinal(), dt.date.max.toordinal())
+    return [dt.date.fromordinal(day) for day in range(first, last + 1, step)]
 
 
 def occurrence_day(series: ReviewSeries, nominal: dt.date) -> dt.date | None:

@@ -12,6 +12,7 @@ import numpy as np
 from budgets.models import RESERVE_CATEGORIES, Budget, BudgetStatus
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_schedule
+from core.validators import shift_date
 
 from .models import Risk, RiskStatus
 
@@ -88,7 +89,7 @@ def simulate_exposure(*, campaign: Campaign, trials: int = TRIALS, seed: int | N
         slip_p50=int(np.ceil(s50)),
         slip_p90=int(np.ceil(s90)),
         planned_end=schedule.end or campaign.end_date,
-        projected_end_p90=base_end + dt.timedelta(days=int(np.ceil(s90))) if base_end else None,
+        projected_end_p90=shift_date(base_end, int(np.ceil(s90))) if base_end else None,
         histogram_counts=[int(c) for c in counts],
         histogram_edges=[round(float(e), 2) for e in edges],
     )

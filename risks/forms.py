@@ -21,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 
 from budgets.models import BudgetLine
 from campaigns.models import Task
+from core.validators import BoundedDateField
 from teams.models import User
 
 from .exposure import OCCURRENCE
@@ -224,7 +225,7 @@ class RiskForm(forms.Form):
         choices=_rating_choices(PROBABILITY_LABELS, _("Choose…")),
     )
     impact = forms.TypedChoiceField(label=_("Impact"), coerce=int, choices=_rating_choices(IMPACT_LABELS, _("Choose…")))
-    expected_date = forms.DateField(
+    expected_date = BoundedDateField(
         label=_("Expected date"),
         required=False,
         widget=DateInput,
@@ -317,7 +318,7 @@ def line_label(line: BudgetLine) -> str:
 class ReviewForm(forms.Form):
     """A periodic review: the date, new probability and impact, and what was found."""
 
-    reviewed_on = forms.DateField(label=_("Review date"), widget=DateInput)
+    reviewed_on = BoundedDateField(label=_("Review date"), widget=DateInput)
     probability = forms.TypedChoiceField(
         label=_("New probability"), coerce=int, choices=[(n, PROBABILITY_LABELS[n]) for n in RATINGS]
     )

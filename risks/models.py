@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from budgets.models import BudgetLine
 from campaigns.models import Campaign, Task
+from core.validators import TEXT_MAX_LENGTH, validate_date_in_bounds
 
 
 class RiskCategory(models.TextChoices):
@@ -75,7 +76,7 @@ class Risk(models.Model):
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="risks")
     title = models.CharField(_("title"), max_length=200)
     category = models.CharField(_("category"), max_length=16, choices=RiskCategory.choices)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=TEXT_MAX_LENGTH)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="owned_risks",
@@ -85,9 +86,15 @@ class Risk(models.Model):
     score = models.GeneratedField(
         expression=F("probability") * F("impact"), output_field=models.PositiveSmallIntegerField(), db_persist=True
     )
-    expected_date = models.DateField(_("expected date"), null=True, blank=True, help_text=_("When it may materialise."))
+    expected_date = models.DateField(
+        _("expected date"),
+        null=True,
+        blank=True,
+        help_text=_("When it may materialise."),
+        validators=[validate_date_in_bounds],
+    )
     status = models.CharField(_("status"), max_length=12, choices=RiskStatus.choices, default=RiskStatus.OPEN)
-    contingency_plan = models.TextField(_("contingency plan"), blank=True)
+    contingency_plan = models.TextField(_("contingency plan"), blank=True, max_length=TEXT_MAX_LENGTH)
     cost_impact = models.DecimalField(_("cost impact (CNY)"), max_digits=14, decimal_places=2, null=True, blank=True)
     schedule_impact_days = models.PositiveIntegerField(_("schedule impact (days)"), null=True, blank=True)
     task = models.ForeignKey(
@@ -160,11 +167,11 @@ class RiskReview(models.Model):
     """A periodic review: new probability and impact with notes; the scores over time are the history."""
 
     risk = models.ForeignKey(Risk, verbose_name=_("risk"), on_delete=models.CASCADE, related_name="reviews")
-    reviewed_on = models.DateField(_("date"))
+    reviewed_on = models.DateField(_("date"), validators=[validate_date_in_bounds])
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="+"
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=TEXT_MAX_LENGTH)
     previous_probability = models.PositiveSmallIntegerField()
     previous_impact = models.PositiveSmallIntegerField()
     probability = models.PositiveSmallIntegerField(_("probability (1–5)"))

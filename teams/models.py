@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import TeamRole
+from core.validators import TEXT_MAX_LENGTH
 
 
 def validate_time_zone(value: str) -> None:
@@ -79,7 +80,7 @@ class Team(models.Model):
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=150)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=TEXT_MAX_LENGTH)
     department = models.ForeignKey(
         Department, verbose_name=_("home department"), null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -8,12 +8,14 @@ everything) and as the outsider (lead of another team, who must see none of it).
 runs in a savepoint that is rolled back, so one example's writes never change the next one's world.
 
 Checks: no 5xx, the ``Content-Type`` is one the operation documents, and the body validates against the
-documented response schema. Generation is derandomized so CI sees the same requests on every run;
+documented response schema. Dates are drawn from the whole calendar up to 9999-12-31, edges first.
+Generation is derandomized so CI sees the same requests on every run;
 ``CONCORD_FUZZ_EXAMPLES`` (examples per operation and mode) and ``CONCORD_FUZZ_RANDOM=1`` dig deeper locally.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import re
@@ -43,6 +45,12 @@ from members.privacy import importable_campaigns
 from reviews.models import ActionItem, Meeting, ReviewSeries
 from risks.models import Risk
 from teams.models import Department, Team, User
+
+# Dates anywhere in Python's calendar, with the edges of SPEC 10.1's bounds (2000-01-01..2100-12-31) and the
+# far end (9999-12-31, the "date typo" of issue 13) drawn often: out-of-bounds dates must be a 400, never a 5xx.
+EDGE_DATES = [dt.date(1, 1, 1), dt.date(1999, 12, 31), dt.date(2000, 1, 1), dt.date(2100, 12, 31)]
+EDGE_DATES += [dt.date(2101, 1, 1), dt.date(9999, 12, 30), dt.date(9999, 12, 31)]
+schemathesis.openapi.format("date", st.one_of(st.sampled_from(EDGE_DATES), st.dates()).map(dt.date.isoformat))
 
 EXAMPLES = int(os.environ.get("CONCORD_FUZZ_EXAMPLES", "6"))
 DERANDOMIZE = os.environ.get("CONCORD_FUZZ_RANDOM") != "1"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.validators import TEXT_MAX_LENGTH, ApiCodeField, ApiDateField
 from teams.models import Department, Team, User
 from teams.permissions import team_policy
 
@@ -109,7 +110,7 @@ class PlaybookSerializer(serializers.ModelSerializer):
 class SaveAsPlaybookSerializer(serializers.Serializer):
     code = serializers.SlugField(max_length=60)
     name = serializers.CharField(max_length=150)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH)
 
 
 # --- Campaigns ---------------------------------------------------------------------------
@@ -190,7 +191,7 @@ class CampaignSerializer(serializers.ModelSerializer):
     """A campaign. ``status`` changes only through ``transition/``; ``playbook`` on create builds the plan."""
 
     # Declared explicitly so the service's case-insensitive uniqueness check answers, not a model validator.
-    code = serializers.CharField(max_length=40)
+    code = ApiCodeField()
     team = related_field("team", queryset=Team.objects.none())
     lead = related_field(
         "user",
@@ -258,7 +259,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 class CampaignCreateSerializer(CampaignSerializer):
     """The create body: as a campaign, but the end date may be left out when a playbook sets it."""
 
-    end_date = serializers.DateField(
+    end_date = ApiDateField(
         required=False,
         allow_null=True,
         help_text=_("Required unless a playbook is given; then it follows from the playbook."),
@@ -273,7 +274,7 @@ class CampaignCreateSerializer(CampaignSerializer):
 class CampaignUpdateSerializer(serializers.ModelSerializer):
     """The header fields a lead or deputy may change; status and team have their own ways."""
 
-    code = serializers.CharField(max_length=40)
+    code = ApiCodeField()
     lead = related_field("user", queryset=User.objects.filter(is_active=True))
     departments = related_field("department", queryset=Department.objects.all(), many=True)
 
@@ -308,9 +309,9 @@ CAMPAIGN_TRANSITION_REQUEST = {
 
 
 class CampaignCopySerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40)
+    code = ApiCodeField()
     name = serializers.CharField(max_length=200)
-    start_date = serializers.DateField()
+    start_date = ApiDateField()
     team = related_field(
         "team",
         queryset=Team.objects.none(),

@@ -489,7 +489,7 @@ def gantt(request: HttpRequest, pk: int) -> HttpResponse:
         critical_links = [
             p
             for p in preds
-            if t.critical and times[p].critical and times[p].earliest_finish + dt.timedelta(days=1) == t.earliest_start
+            if t.critical and times[p].critical and (t.earliest_start - times[p].earliest_finish).days == 1
         ]
         data.append(
             {

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -13,7 +16,17 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import ApplicationError
 
 
+def bad_request_message(exc: Exception | None) -> str:
+    if isinstance(exc, RequestDataTooBig):
+        return _("The request body is larger than %(size)s bytes.") % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    return _("The request could not be understood.")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, SuspiciousOperation):
+        # Raised by Django when the view first reads the body (RequestDataTooBig, too many fields): a 400 in
+        # the API's JSON shape instead of Django's HTML page.
+        return Response({"detail": bad_request_message(exc)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ApplicationError):
         return Response(exc.as_body(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -13,6 +13,7 @@ from campaigns.api.serializers import MAX_ID, related_field
 from campaigns.models import Campaign
 from campaigns.permissions import campaign_policy
 from core.roles import TeamRole
+from core.validators import TEXT_MAX_LENGTH, ApiDateField
 from teams.models import User
 
 from ..models import ActionItem, Meeting, Retrospective, ReviewSeries, StatusUpdate
@@ -78,7 +79,7 @@ class ReviewSeriesSerializer(serializers.ModelSerializer):
         required=False,
         help_text=_("User ids; each must be on the campaign's team."),
     )
-    starts_on = serializers.DateField(
+    starts_on = ApiDateField(
         required=False, help_text=_("Meetings are counted in weeks from this date; defaults to today.")
     )
 
@@ -208,7 +209,9 @@ class MeetingUpdateSerializer(serializers.Serializer):
 
 
 class MinutesSerializer(serializers.Serializer):
-    minutes = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text=_("The minutes (會議紀要)."))
+    minutes = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, max_length=TEXT_MAX_LENGTH, help_text=_("The minutes (會議紀要).")
+    )
 
 
 class ActionItemCreateSerializer(serializers.Serializer):
@@ -218,7 +221,7 @@ class ActionItemCreateSerializer(serializers.Serializer):
         queryset=User.objects.filter(is_active=True),
         help_text=_("A lead, deputy or member of the campaign's team; they are notified."),
     )
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = ApiDateField(required=False, allow_null=True)
 
 
 class StatusUpdateSerializer(serializers.ModelSerializer):

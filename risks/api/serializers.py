@@ -13,6 +13,7 @@ from budgets.models import BudgetLine
 from campaigns.api.serializers import MAX_ID, related_field
 from campaigns.models import Campaign, Task
 from campaigns.permissions import campaign_part_policy, campaign_policy
+from core.validators import ApiDateField
 from teams.models import User
 
 from ..models import AlertEvent, AlertLevel, Band, Risk, RiskCategory, RiskReview, RiskStatus
@@ -166,7 +167,7 @@ class AlertEventSerializer(serializers.ModelSerializer):
 class RiskReviewSerializer(serializers.ModelSerializer):
     """A review re-rates the risk; the previous ratings are kept, so the reviews are the score's history."""
 
-    reviewed_on = serializers.DateField(required=False, help_text=_("Defaults to today in the campaign's time zone."))
+    reviewed_on = ApiDateField(required=False, help_text=_("Defaults to today in the campaign's time zone."))
     probability = serializers.IntegerField(min_value=1, max_value=5, help_text=RATING_HELP)
     impact = serializers.IntegerField(min_value=1, max_value=5, help_text=RATING_HELP)
     score = serializers.IntegerField(read_only=True)

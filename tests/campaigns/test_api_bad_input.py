@@ -3,6 +3,8 @@ or a ``detail`` when the body itself is unreadable."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from campaigns.models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Task
@@ -230,6 +232,12 @@ def test_junk_filters_are_400_or_empty_never_500(api, cast, plan, value):
 def test_a_year_before_1000_comes_back_as_a_four_digit_iso_date(api, cast, plan):
     """Found by tests/test_api_fuzz.py: "%Y-%m-%d" wrote the year 64 as "64-06-14", which is no date at all."""
     milestone = plan["milestone"]
+    # SPEC 10.1 bounds: such a date is no longer accepted (400 naming the field) ...
     response = api(cast.lead).patch(f"/api/v1/milestones/{milestone.pk}/", {"due_date": "0064-06-14"}, format="json")
+    assert response.status_code == 400, response.content
+    assert "due_date" in response.json()
+    # ... but a row stored before the bounds still comes back as a proper ISO date.
+    type(milestone).objects.filter(pk=milestone.pk).update(due_date=dt.date(64, 6, 14))
+    response = api(cast.lead).get(f"/api/v1/milestones/{milestone.pk}/")
     assert response.status_code == 200, response.content
     assert response.json()["due_date"] == "0064-06-14"

@@ -86,7 +86,8 @@ def test_a_future_rule_set_is_scheduled_and_changes_nothing_yet(browser_client, 
         ({"mid_high": "lots"}, "mid_high", "Enter a number."),
         ({"top": "-5"}, "top", "greater than or equal to 0"),
         ({"effective_from": ""}, "effective_from", "This field is required."),
-        ({"effective_from": "1999-01-01"}, "effective_from", "a new one must start on that day or later"),
+        # The default rule set starts on 2000-01-01, the first day SPEC 10.1 accepts: earlier is out of bounds.
+        ({"effective_from": "1999-01-01"}, "effective_from", "Enter a date between 2000-01-01 and 2100-12-31"),
     ],
 )
 def test_a_bad_rule_set_is_reported_next_to_its_field_and_nothing_is_saved(browser_client, cast, overrides, field,
