@@ -114,6 +114,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # One file per test process, so that two test runs on one checkout never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # make run's web, workers and beat share one file: WAL lets readers run beside the writer, and IMMEDIATE
+    # transactions take the write lock up front, so two writers wait their turn (busy timeout) instead of one
+    # failing at once with "database is locked" when a read transaction turns into a write.
+    DATABASES["default"]["OPTIONS"].update(
+        transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -265,6 +271,8 @@ else:
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
     EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+    # For the file backend (make run's default): one .log file per sent batch in this folder.
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".run" / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Concord <concord@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in emails are built from this.

@@ -91,6 +91,13 @@ def main() -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env.setdefault("DEMO_MODE", "1")
     env["PYTHONUNBUFFERED"] = "1"
+    # Links in emails follow the address the server really listens on, unless SITE_URL says otherwise.
+    wildcard = HOST in ("0.0.0.0", "::")  # noqa: S104 - comparing, not binding
+    env.setdefault("SITE_URL", f"http://{'127.0.0.1' if wildcard else HOST}:{PORT}")
+    # Demo emails go to files, not the console (set EMAIL_URL or EMAIL_BACKEND to send them elsewhere).
+    if not env.get("EMAIL_URL") and not env.get("EMAIL_BACKEND"):
+        env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
+        env.setdefault("EMAIL_FILE_PATH", str(ROOT / ".run" / "mail"))
     children: list[subprocess.Popen] = []
     broker = choose_broker(env, children)
 
@@ -111,6 +118,8 @@ def main() -> int:
     print(f"\n{bar}\n Concord is starting on http://{HOST}:{PORT}/\n Broker: {broker}")
     print(f" Demo logins (password '{DEMO_PASSWORD}'): " + ", ".join(p[0] for p in PERSONAS))
     print(f" API docs: http://{HOST}:{PORT}/api/docs/   Health: http://{HOST}:{PORT}/healthz")
+    if env.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
+        print(f" Emails are written to {env['EMAIL_FILE_PATH']}/ (one file per batch).")
     print(f" Stop with Ctrl-C.\n{bar}\n", flush=True)
 
     def stop(*_args: object) -> None:
