@@ -7,20 +7,13 @@ from typing import Any
 
 from django.db.models import Q
 
-from core.permissions import Access, Principal, TeamScopedPolicy
+from core.permissions import Access, TeamScopedPolicy
 
-from .models import Budget, BudgetStatus
-
-
-def approver_budget_ids(principal: Principal):
-    """Budgets an approver may read: those awaiting sign-off, and those they signed."""
-    return Budget.objects.filter(Q(status=BudgetStatus.IN_REVIEW) | Q(signoffs__signer_id=principal.user_id)).values(
-        "pk"
-    )
-
+from .models import Budget
+from .rules import approver_budgets
 
 budget_policy = TeamScopedPolicy(
-    team_path="campaign__team_id", approver_scope=lambda principal: Q(pk__in=approver_budget_ids(principal))
+    team_path="campaign__team_id", approver_scope=lambda principal: Q(pk__in=approver_budgets(principal).values("pk"))
 )
 
 

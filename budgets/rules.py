@@ -18,9 +18,9 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from core.models import AuditEntry
-from core.permissions import principal_for
+from core.permissions import Principal, principal_for
 
-from .models import Budget, Signoff
+from .models import Budget, BudgetStatus, Signoff
 
 # Ledger actions that change a version or its lines.
 EDIT_ACTIONS = ("budget.created", "budget.updated", "budget.revised")
@@ -60,3 +60,10 @@ def eligible_signer_q(user: Any) -> Q:
         | Exists(Signoff.objects.filter(budget=OuterRef("pk"), signer_id=user.pk))
     )
     return ~barred
+
+
+def approver_budgets(principal: Principal):
+    """The budget versions an approver may read (SPEC 2): those awaiting sign-off and those they signed. The budget
+    policy reads them directly; the campaigns (and their plans and meetings) they belong to become readable through
+    the approver scope this app registers on campaigns.permissions (BudgetsConfig.ready)."""
+    return Budget.objects.filter(Q(status=BudgetStatus.IN_REVIEW) | Q(signoffs__signer_id=principal.user_id))

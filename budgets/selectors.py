@@ -1,18 +1,25 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict
 from core.permissions import principal_for
 
-from .models import Budget, BudgetLine, BudgetStatus, Signoff
+from .checklists import CHECKLISTS
+from .models import RESERVE_CATEGORIES, Budget, BudgetLine, BudgetStatus, LineKind, Signoff, SignoffRole
 from .permissions import budget_policy
-from .rules import eligible_signer_q
+from .rules import eligible_signer_q, signer_conflict
+from .services import ALERT_AT, WARN_AT
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+HUNDRED = Decimal(100)
 
 
 def budget_left_review(*, user: Any, pk: Any) -> Budget | None:
@@ -81,11 +88,183 @@ class BudgetOverview:
 def campaign_budget_overview(*, user: Any, campaign: Any) -> BudgetOverview:
     """The versions of the campaign's budget the user may see (one query), the newest version's sign-offs (one)
     and the approved version's lines with their spend (one)."""
-    from .views.common import lines_with_spent  # the views package imports this module
-
     versions = list(budget_policy.visible(user, Budget.objects.filter(campaign=campaign)).order_by("-version"))
     current = versions[0] if versions else None
     approved = next((b for b in versions if b.status == BudgetStatus.APPROVED), None)
     signoffs = list(current.signoffs.select_related("signer").order_by("signed_at", "id")) if current else []
     lines = lines_with_spent(approved) if approved else []
     return BudgetOverview(current=current, approved=approved, signoffs=signoffs, lines=lines)
+
+
+# --- Burn, totals and sign-off state of one budget (the budget pages, the overview, the summary, the queue) ---
+
+
+def burn_level(burn: Decimal | None) -> str:
+    """ok below 90 %, warn from 90 %, over from 100 % (services.WARN_AT / ALERT_AT)."""
+    if burn is None:
+        return "ok"
+    if burn >= ALERT_AT * HUNDRED:
+        return "over"
+    if burn >= WARN_AT * HUNDRED:
+        return "warn"
+    return "ok"
+
+
+def burn_pct(spent: Decimal, amount: Decimal) -> Decimal:
+    return (spent * HUNDRED / amount).quantize(Decimal("0.1")) if amount else Decimal(0)
+
+
+def lines_with_spent(budget: Budget) -> list[BudgetLine]:
+    """The budget's lines with ``spent`` (sum of expenses), ``burn`` (%) and ``burn_level``, in one query."""
+    lines = list(
+        BudgetLine.objects.filter(budget=budget)
+        .select_related("channel")
+        .annotate(spent=Coalesce(Sum("expenses__amount"), Value(Decimal(0)), output_field=MONEY))
+        .order_by("position", "id")
+    )
+    for line in lines:
+        line.spent = Decimal(line.spent).quantize(Decimal("0.01"))  # SQLite's SUM loses the scale
+        line.burn = burn_pct(line.spent, line.amount)
+        line.burn_level = burn_level(line.burn)
+        line.burn_bar = min(line.burn, HUNDRED)
+    return lines
+
+
+def line_prefetch() -> Prefetch:
+    return Prefetch("lines", queryset=BudgetLine.objects.select_related("channel").order_by("position", "id"))
+
+
+def signoff_prefetch() -> Prefetch:
+    return Prefetch("signoffs", queryset=Signoff.objects.select_related("signer").order_by("signed_at", "id"))
+
+
+@dataclass
+class Totals:
+    line_sum: Decimal
+    rigid: Decimal
+    flexible: Decimal
+    reserve: Decimal
+    required_reserve: Decimal
+    remaining: Decimal
+    spent: Decimal = Decimal(0)
+
+    @property
+    def over_cap(self) -> bool:
+        return self.remaining < 0
+
+    @property
+    def over_by(self) -> Decimal:
+        return -self.remaining
+
+    @property
+    def reserve_short(self) -> Decimal:
+        return max(self.required_reserve - self.reserve, Decimal(0))
+
+    @property
+    def burn(self) -> Decimal:
+        return burn_pct(self.spent, self.line_sum)
+
+    @property
+    def burn_level(self) -> str:
+        return burn_level(self.burn)
+
+    @property
+    def burn_bar(self) -> Decimal:
+        return min(self.burn, HUNDRED)
+
+
+def totals_for(budget: Budget, lines: list[BudgetLine]) -> Totals:
+    line_sum = sum((line.amount for line in lines), Decimal(0))
+    return Totals(
+        line_sum=line_sum,
+        rigid=sum((line.amount for line in lines if line.kind == LineKind.RIGID), Decimal(0)),
+        flexible=sum((line.amount for line in lines if line.kind == LineKind.FLEXIBLE), Decimal(0)),
+        reserve=sum((line.amount for line in lines if line.category in RESERVE_CATEGORIES), Decimal(0)),
+        required_reserve=budget.required_reserve,
+        remaining=budget.total - line_sum,
+        spent=sum((getattr(line, "spent", Decimal(0)) for line in lines), Decimal(0)),
+    )
+
+
+def signable_roles(user: Any, budget: Budget, signoffs: list[Signoff], *, eligible: bool | None = None) -> list[str]:
+    """Roles the user could still sign this budget as — only to decide which forms to show; the service decides.
+    ``eligible`` is segregation of duties already decided for this budget (the queue lists only budgets the user
+    may sign); else budgets/rules.py is asked."""
+    if budget.status != "in_review":
+        return []
+    held = {r.removesuffix("_approver") for r in principal_for(user).approver_roles}
+    if not held:
+        return []
+    if eligible is None:
+        eligible = signer_conflict(budget, user) is None
+    if not eligible:
+        return []
+    signed = {s.role for s in signoffs}
+    return [role for role in SignoffRole.values if role in held and role not in signed]
+
+
+def signoff_rows(budget: Budget, signoffs: list[Signoff]) -> list[dict[str, Any]]:
+    """Each role's state on this version: its sign-off, or awaiting (in review), or not signed."""
+    by_role = {s.role: s for s in signoffs}
+    labels = {role: dict(CHECKLISTS[SignoffRole(role)]) for role in SignoffRole.values}
+    rows = []
+    for role in SignoffRole.values:
+        signoff = by_role.get(role)
+        checklist = []
+        if signoff is not None:
+            names = labels[role]
+            checklist = [{"label": names.get(code, code), "ok": ok} for code, ok in signoff.checklist.items()]
+        rows.append(
+            {
+                "role": role,
+                "label": SignoffRole(role).label,
+                "signoff": signoff,
+                "checklist": checklist,
+                "awaiting": signoff is None and budget.status == "in_review",
+            }
+        )
+    return rows
+
+
+def budget_diff(old: Budget, new: Budget) -> list[dict[str, Any]]:
+    """Which lines changed between two versions and by how much, matched by (category, kind, channel)."""
+
+    def totals(budget: Budget) -> dict[tuple, Decimal]:
+        result: dict[tuple, Decimal] = {}
+        for line in budget.lines.all():
+            key = (line.category, line.kind, line.channel_id)
+            result[key] = result.get(key, Decimal(0)) + line.amount
+        return result
+
+    before, after = totals(old), totals(new)
+    rows = []
+    for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1], k[2] or 0)):
+        a, b = before.get(key), after.get(key)
+        change = "added" if a is None else "removed" if b is None else "changed" if a != b else "unchanged"
+        rows.append(
+            {"category": key[0], "kind": key[1], "channel": key[2], "old": a, "new": b,
+             "delta": (b or Decimal(0)) - (a or Decimal(0)), "change": change}
+        )  # fmt: skip
+    return rows
+
+
+# --- The queue's risk column: an extension point ---------------------------------------------------------------
+# The sign-off queue shows each campaign's open risks and their cost. The risk register sits beside budgets and
+# depends on it (a risk names a budget line), so it registers its selector here from RisksConfig.ready; budgets
+# never imports risks.
+_campaign_risks: list[Callable[[list[int]], dict[int, list[Any]]]] = []
+
+
+def register_campaign_risks(provider: Callable[[list[int]], dict[int, list[Any]]]) -> None:
+    """Install the provider of {campaign id: open risks, largest cost impact first} (one query)."""
+    _campaign_risks[:] = [provider]
+
+
+def campaign_risks_known() -> bool:
+    """Whether a risk register is installed to fill the queue's risk column."""
+    return bool(_campaign_risks)
+
+
+def campaign_risks(campaign_ids: list[int]) -> dict[int, list[Any]] | None:
+    """Open risks per campaign from the registered risk register, or ``None`` without one."""
+    return _campaign_risks[0](campaign_ids) if _campaign_risks else None

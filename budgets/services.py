@@ -546,25 +546,3 @@ def expense_record(*, line: BudgetLine, actor: User, amount: Any, date: dt.date,
         actor=actor, action="budget.expense", obj=line.budget, after={"line": line.pk, "amount": amount, "date": date}
     )
     return expense
-
-
-def budget_diff(old: Budget, new: Budget) -> list[dict[str, Any]]:
-    """Which lines changed between two versions and by how much, matched by (category, kind, channel)."""
-
-    def totals(budget: Budget) -> dict[tuple, Decimal]:
-        result: dict[tuple, Decimal] = {}
-        for line in budget.lines.all():
-            key = (line.category, line.kind, line.channel_id)
-            result[key] = result.get(key, Decimal(0)) + line.amount
-        return result
-
-    before, after = totals(old), totals(new)
-    rows = []
-    for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1], k[2] or 0)):
-        a, b = before.get(key), after.get(key)
-        change = "added" if a is None else "removed" if b is None else "changed" if a != b else "unchanged"
-        rows.append(
-            {"category": key[0], "kind": key[1], "channel": key[2], "old": a, "new": b,
-             "delta": (b or Decimal(0)) - (a or Decimal(0)), "change": change}
-        )  # fmt: skip
-    return rows

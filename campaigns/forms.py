@@ -8,12 +8,12 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from core.permissions import Access, principal_for
 from core.roles import TeamRole
 from core.validators import TEXT_MAX_LENGTH, BoundedDateField, CodeField
 from teams.models import Department, Team, User
 
-from .models import Campaign, CampaignStatus, Health, Milestone, Phase, Playbook
+from .models import Campaign, CampaignStatus, Milestone, Phase, Playbook
+from .permissions import creatable_teams
 
 
 class DateInput(forms.DateInput):
@@ -23,16 +23,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-def creatable_teams(user: Any) -> QuerySet[Team]:
-    """Task forces the user may create campaigns in: lead or deputy there; an admin: every task force."""
-    principal = principal_for(user)
-    teams = Team.objects.filter(parent__isnull=True)
-    if principal.is_admin:
-        return teams
-    managed = [team_id for team_id in principal.team_roles if principal.team_access(team_id) >= Access.MANAGE]
-    return teams.filter(pk__in=managed)
 
 
 def _campaign_people(teams: QuerySet[Team] | list[int]) -> QuerySet[User]:
@@ -243,51 +233,3 @@ class MilestoneForm(forms.Form):
 
 class MilestoneDoneForm(forms.Form):
     done = forms.BooleanField(required=False)
-
-
-class PortfolioFilterForm(forms.Form):
-    """The portfolio's filters and sort (GET). Values that do not parse are ignored."""
-
-    SORT_CHOICES = [
-        ("code", _("Code")),
-        ("name", _("Name")),
-        ("end", _("End date")),
-        ("health", _("Health (worst first)")),
-        ("red", _("Red alerts (most first)")),
-        ("yellow", _("Yellow alerts (most first)")),
-        ("approved", _("Approved budget (largest first)")),
-        ("spent", _("Spent (most first)")),
-    ]
-
-    status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("Any status")), *CampaignStatus.choices]
-    )
-    team = forms.ModelChoiceField(
-        label=_("Team"), required=False, queryset=Team.objects.none(), empty_label=_("Any team")
-    )
-    health = forms.ChoiceField(label=_("Health"), required=False, choices=[("", _("Any health")), *Health.choices])
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
-
-    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
-
-    def filters(self) -> dict[str, Any]:
-        """The valid, non-empty filters (status, team id, health) for campaigns.portfolio."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        data = {
-            key: value
-            for key, value in self.cleaned_data.items()
-            if key in ("status", "team", "health") and value not in (None, "")
-        }
-        if "team" in data:
-            data["team"] = data["team"].pk
-        return data
-
-    def sort_key(self) -> str:
-        if not self.is_bound:
-            return "code"
-        self.is_valid()
-        return self.cleaned_data.get("sort") or "code"

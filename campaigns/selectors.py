@@ -16,6 +16,7 @@ from core.permissions import principal_for
 from .models import (
     Campaign,
     CampaignStatus,
+    Health,
     Kpi,
     KpiReading,
     Milestone,
@@ -232,3 +233,15 @@ def my_open_tasks(*, user: Any) -> QuerySet[Task]:
         .select_related("campaign", "phase")
         .order_by("due_date", "pk")
     )
+
+
+def phase_row(ps: PhaseStatus) -> dict[str, Any]:
+    """One phase light as the overview and the plan show it."""
+    return {
+        "phase": ps.phase,
+        "health": ps.health,
+        "health_label": Health(ps.health).label,
+        "progress": ps.progress,
+        "milestones": ps.milestones,
+        "late_count": len(ps.late_tasks),
+    }

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .views import pages, portfolio, summary, work
+from .views import pages, work
 
 app_name = "campaigns"
-urlpatterns = [*portfolio.urlpatterns, *pages.urlpatterns, *work.urlpatterns, *summary.urlpatterns]
+urlpatterns = [*pages.urlpatterns, *work.urlpatterns]

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "risks",
     "members",
     "reviews",
+    "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -5,12 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from campaigns import urls as campaign_urls
 from core import views as core_views
 from core.health import healthz
+from dashboards import urls as dashboard_urls
 from teams import views as team_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    *dashboard_urls.site_patterns,
     path("healthz", healthz, name="healthz"),
     path("inbox/", core_views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", core_views.notification_read, name="notification_read"),
@@ -19,7 +21,9 @@ urlpatterns = [
     path("profile/", team_views.profile, name="profile"),
     path("language/", team_views.set_language, name="set_language"),
     path("teams/", include("teams.urls")),
-    path("campaigns/", include("campaigns.urls")),
+    # The campaigns namespace holds the campaign pages and the dashboards that read across apps (overview, summary,
+    # portfolio), which live in the dashboards app: one namespace, the same paths and names as ever.
+    path("campaigns/", include(([*dashboard_urls.campaign_patterns, *campaign_urls.urlpatterns], "campaigns"))),
     path("budgets/", include("budgets.urls")),
     path("risks/", include("risks.urls")),
     path("members/", include("members.urls")),

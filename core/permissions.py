@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -87,8 +86,8 @@ def principal_for(user: Any) -> Principal:
     roles = set(user.groups.filter(name__in=OrgRole.values).values_list("name", flat=True))
     if user.is_superuser:
         roles.add(OrgRole.ADMIN)
-    Membership = apps.get_model("teams", "TeamMembership")
-    team_roles = dict(Membership.objects.filter(user_id=user.pk).values_list("team_id", "role"))
+    # AUTH_USER_MODEL's `memberships` relation (settings name the user model; the kernel imports no app).
+    team_roles = dict(user.memberships.values_list("team_id", "role"))
     principal = Principal(user_id=user.pk, roles=frozenset(roles), team_roles=team_roles)
     user._concord_principal = principal
     return principal

@@ -4,13 +4,13 @@ lead by reviews.agenda."""
 
 from __future__ import annotations
 
-from campaigns.permissions import _approver_scope
+from campaigns.permissions import approver_scope
 from core.permissions import TeamScopedPolicy
 
-series_policy = TeamScopedPolicy(team_path="campaign__team_id", approver_scope=_approver_scope("campaign__"))
+series_policy = TeamScopedPolicy(team_path="campaign__team_id", approver_scope=approver_scope("campaign__"))
 meeting_policy = TeamScopedPolicy(
-    team_path="series__campaign__team_id", approver_scope=_approver_scope("series__campaign__")
+    team_path="series__campaign__team_id", approver_scope=approver_scope("series__campaign__")
 )
 action_item_policy = TeamScopedPolicy(
-    team_path="meeting__series__campaign__team_id", approver_scope=_approver_scope("meeting__series__campaign__")
+    team_path="meeting__series__campaign__team_id", approver_scope=approver_scope("meeting__series__campaign__")
 )

@@ -20,7 +20,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, CharField, F, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from core.bulk import copy_rows
 from core.models import NotificationVerb
@@ -212,3 +214,33 @@ def refresh_all(*, now: dt.datetime | None = None) -> RefreshResult:
     result = refresh_alert_levels(now=now)
     escalate_unacknowledged(now=now)
     return result
+
+
+# What a badge says: the colour's short name (never colour alone) and how far off the expected date is.
+ALERT_SHORT = {
+    AlertLevel.RED: pgettext_lazy("alert level", "Red"),
+    AlertLevel.YELLOW: pgettext_lazy("alert level", "Yellow"),
+    AlertLevel.BLUE: pgettext_lazy("alert level", "Blue"),
+}
+
+
+def alert_badge(risk: Risk, today: dt.date) -> dict[str, str]:
+    """What the alert badge says: the colour's name and how far off the expected date is (never colour alone)."""
+    level = risk.alert_level
+    if level == AlertLevel.NONE:
+        return {"level": "none", "text": gettext_now("No alert"), "title": str(AlertLevel.NONE.label)}
+    if risk.status == RiskStatus.OCCURRED:
+        when = gettext_now("occurred")
+    elif risk.expected_date is None:
+        when = ""
+    else:
+        days = (risk.expected_date - today).days
+        if days > 0:
+            when = ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
+        elif days == 0:
+            when = gettext_now("today")
+        else:
+            when = ngettext("%(days)s day overdue", "%(days)s days overdue", -days) % {"days": -days}
+    short = str(ALERT_SHORT[level])
+    text = gettext_now("%(level)s · %(when)s") % {"level": short, "when": when} if when else short
+    return {"level": level, "text": text, "title": str(AlertLevel(level).label)}

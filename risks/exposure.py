@@ -14,7 +14,7 @@ from campaigns.models import Campaign
 from campaigns.selectors import campaign_schedule
 from core.validators import shift_date
 
-from .models import Risk, RiskStatus
+from .models import LIVE_STATUSES, Risk, RiskStatus
 
 # A 1–5 probability rating as a chance of occurring (SPEC 5).
 OCCURRENCE = {1: 0.05, 2: 0.15, 3: 0.35, 4: 0.60, 5: 0.85}
@@ -57,9 +57,9 @@ def simulate_exposure(*, campaign: Campaign, trials: int = TRIALS, seed: int | N
     closed ones are out. Cost: the sum of occurring risks' cost impact. Schedule: a risk linked to a task
     delays the end by its schedule impact less the task's float."""
     risks = list(
-        Risk.objects.filter(
-            campaign=campaign, status__in=[RiskStatus.OPEN, RiskStatus.MONITORING, RiskStatus.OCCURRED]
-        ).values_list("probability", "status", "cost_impact", "schedule_impact_days", "task_id")
+        Risk.objects.filter(campaign=campaign, status__in=LIVE_STATUSES).values_list(
+            "probability", "status", "cost_impact", "schedule_impact_days", "task_id"
+        )
     )
     rng = np.random.default_rng(seed if seed is not None else campaign.pk)
     schedule = campaign_schedule(campaign=campaign)

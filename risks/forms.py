@@ -14,8 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -24,8 +22,9 @@ from campaigns.models import Task
 from core.validators import BoundedDateField
 from teams.models import User
 
-from .exposure import OCCURRENCE
-from .models import AlertLevel, Band, Risk, RiskCategory, RiskStatus, band_q
+from .models import AlertLevel, Band, Risk, RiskCategory, RiskStatus
+from .ratings import IMPACT_LABELS, PROBABILITY_LABELS, RATINGS
+from .selectors import LIVE
 
 # The largest id the database holds; a bigger one would overflow the query instead of matching nothing.
 MAX_ID = 2**63 - 1
@@ -55,70 +54,6 @@ class MoneyField(forms.DecimalField):
         if isinstance(value, str):
             value = _MONEY_NOISE.sub("", value)
         return super().to_python(value)
-
-
-# Risks that still carry exposure: the heat map counts these, and its cells link to the register with
-# ``status=live`` so the list shows exactly the risks a cell counted.
-LIVE = "live"
-LIVE_STATUSES = (RiskStatus.OPEN, RiskStatus.MONITORING, RiskStatus.OCCURRED)
-
-PROBABILITY_NAMES = {1: _("Rare"), 2: _("Unlikely"), 3: _("Possible"), 4: _("Likely"), 5: _("Almost certain")}
-IMPACT_NAMES = {1: _("Negligible"), 2: _("Minor"), 3: _("Moderate"), 4: _("Major"), 5: _("Severe")}
-# The chance each probability rating stands for in the exposure simulation (risks.exposure.OCCURRENCE).
-PROBABILITY_LABELS = {
-    n: format_lazy("{} · {} ({} %)", n, PROBABILITY_NAMES[n], round(OCCURRENCE[n] * 100)) for n in PROBABILITY_NAMES
-}
-IMPACT_LABELS = {n: format_lazy("{} · {}", n, IMPACT_NAMES[n]) for n in IMPACT_NAMES}
-RATINGS = (1, 2, 3, 4, 5)
-
-# Red first, then yellow, blue, none: the register's order (then the highest score).
-ALERT_ORDER = Case(
-    When(alert_level=AlertLevel.RED, then=Value(3)),
-    When(alert_level=AlertLevel.YELLOW, then=Value(2)),
-    When(alert_level=AlertLevel.BLUE, then=Value(1)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
-
-
-def register_queryset(queryset: QuerySet[Risk], filters: dict[str, Any]) -> QuerySet[Risk]:
-    """Apply the register's filters to risks the user may already see, and sort: alert level, then score.
-
-    ``filters`` holds any of campaign (id), alert_level, band, status (or ``live``), owner (id), category,
-    probability and impact — as the filter form, the API's filter serializer and the exports produce them.
-    """
-    qs = queryset
-    if filters.get("campaign") is not None:
-        qs = qs.filter(campaign_id=filters["campaign"])
-    if filters.get("alert_level"):
-        qs = qs.filter(alert_level=filters["alert_level"])
-    if filters.get("band"):
-        qs = qs.filter(band_q(filters["band"]))
-    if filters.get("status") == LIVE:
-        qs = qs.filter(status__in=LIVE_STATUSES)
-    elif filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("owner") is not None:
-        qs = qs.filter(owner_id=filters["owner"])
-    if filters.get("category"):
-        qs = qs.filter(category=filters["category"])
-    for rating in ("probability", "impact"):
-        if filters.get(rating) is not None:
-            qs = qs.filter(**{rating: filters[rating]})
-    return qs.annotate(alert_rank=ALERT_ORDER).order_by(
-        "-alert_rank", "-score", "expected_date", "campaign__code", "id"
-    )
-
-
-def matrix_counts(queryset: QuerySet[Risk]) -> dict[tuple[int, int], int]:
-    """Live risks per (probability, impact) cell, in one aggregate query over ``queryset``.
-
-    Only open, monitoring and occurred risks count: mitigated and closed ones carry no exposure any more.
-    """
-    rows = (
-        queryset.filter(status__in=LIVE_STATUSES).order_by().values("probability", "impact").annotate(count=Count("id"))
-    )
-    return {(row["probability"], row["impact"]): row["count"] for row in rows}
 
 
 def _rating_choices(labels: dict[int, Any], blank: Any) -> list[tuple[Any, Any]]:

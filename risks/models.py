@@ -33,6 +33,10 @@ class RiskStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# Risks that still carry exposure (the heat map, the exposure simulation, alerts on the portfolio).
+LIVE_STATUSES = (RiskStatus.OPEN, RiskStatus.MONITORING, RiskStatus.OCCURRED)
+
+
 class Band(models.TextChoices):
     """Severity band from the 5×5 matrix (SPEC 5, Contract)."""
 

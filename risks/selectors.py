@@ -1,25 +1,71 @@
-"""Read-side queries over the risk register for other pages (home, campaign overview, portfolio): each returns
+"""Read-side queries over the risk register (the register's filters and order, the live statuses, the heat map) and
+for other pages (home, campaign overview, portfolio): each returns
 only risks the user may see (risks.permissions), in a fixed number of queries whatever the number of risks."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 
-from .forms import (
-    ALERT_ORDER,
-    IMPACT_LABELS,
-    IMPACT_NAMES,
-    LIVE_STATUSES,
-    PROBABILITY_LABELS,
-    PROBABILITY_NAMES,
-    RATINGS,
-    matrix_counts,
-)
-from .models import AlertLevel, Band, Risk, band_for
+from .models import LIVE_STATUSES, AlertLevel, Band, Risk, band_for, band_q
 from .permissions import risk_policy
+from .ratings import IMPACT_LABELS, IMPACT_NAMES, PROBABILITY_LABELS, PROBABILITY_NAMES, RATINGS
+
+# The heat map counts live risks (models.LIVE_STATUSES), and its cells link to the register with ``status=live``
+# so the list shows exactly the risks a cell counted.
+LIVE = "live"
+
+# Red first, then yellow, blue, none: the register's order (then the highest score).
+ALERT_ORDER = Case(
+    When(alert_level=AlertLevel.RED, then=Value(3)),
+    When(alert_level=AlertLevel.YELLOW, then=Value(2)),
+    When(alert_level=AlertLevel.BLUE, then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
+def register_queryset(queryset: QuerySet[Risk], filters: dict[str, Any]) -> QuerySet[Risk]:
+    """Apply the register's filters to risks the user may already see, and sort: alert level, then score.
+
+    ``filters`` holds any of campaign (id), alert_level, band, status (or ``live``), owner (id), category,
+    probability and impact — as the filter form, the API's filter serializer and the exports produce them.
+    """
+    qs = queryset
+    if filters.get("campaign") is not None:
+        qs = qs.filter(campaign_id=filters["campaign"])
+    if filters.get("alert_level"):
+        qs = qs.filter(alert_level=filters["alert_level"])
+    if filters.get("band"):
+        qs = qs.filter(band_q(filters["band"]))
+    if filters.get("status") == LIVE:
+        qs = qs.filter(status__in=LIVE_STATUSES)
+    elif filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("owner") is not None:
+        qs = qs.filter(owner_id=filters["owner"])
+    if filters.get("category"):
+        qs = qs.filter(category=filters["category"])
+    for rating in ("probability", "impact"):
+        if filters.get(rating) is not None:
+            qs = qs.filter(**{rating: filters[rating]})
+    return qs.annotate(alert_rank=ALERT_ORDER).order_by(
+        "-alert_rank", "-score", "expected_date", "campaign__code", "id"
+    )
+
+
+def matrix_counts(queryset: QuerySet[Risk]) -> dict[tuple[int, int], int]:
+    """Live risks per (probability, impact) cell, in one aggregate query over ``queryset``.
+
+    Only open, monitoring and occurred risks count: mitigated and closed ones carry no exposure any more.
+    """
+    rows = (
+        queryset.filter(status__in=LIVE_STATUSES).order_by().values("probability", "impact").annotate(count=Count("id"))
+    )
+    return {(row["probability"], row["impact"]): row["count"] for row in rows}
 
 
 def risks_to_acknowledge(*, user: Any) -> QuerySet[Risk]:
@@ -73,3 +119,14 @@ def heatmap(counts: dict[tuple[int, int], int], *, cell_url: Callable[[int, int]
 def risk_counts(*, risks: QuerySet[Risk]) -> dict[tuple[int, int], int]:
     """Live risks per (probability, impact) cell of ``risks`` (one query)."""
     return matrix_counts(risks)
+
+
+def open_risks_by_campaign(campaign_ids: list[int]) -> dict[int, list[Risk]]:
+    """Live risks per campaign, largest cost impact first (one query) — the sign-off queue's risk column."""
+    result: dict[int, list[Risk]] = defaultdict(list)
+    risks = Risk.objects.filter(campaign_id__in=campaign_ids, status__in=LIVE_STATUSES).order_by(
+        "campaign_id", F("cost_impact").desc(nulls_last=True), "pk"
+    )
+    for risk in risks:
+        result[risk.campaign_id].append(risk)
+    return result

@@ -23,7 +23,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -38,59 +37,20 @@ from core.permissions import Access, principal_for
 from teams.models import User
 
 from . import exports
-from .alerts import today_in
+from .alerts import ALERT_SHORT, alert_badge, today_in
 from .exposure import OCCURRENCE, simulate_exposure
-from .forms import (
-    IMPACT_LABELS,
-    IMPACT_NAMES,
-    LIVE,
-    LIVE_STATUSES,
-    PROBABILITY_LABELS,
-    PROBABILITY_NAMES,
-    RATINGS,
-    ReviewForm,
-    RiskFilterForm,
-    RiskForm,
-    matrix_counts,
-    register_queryset,
-)
+from .forms import ReviewForm, RiskFilterForm, RiskForm
 from .models import AlertLevel, Band, Risk, RiskStatus, band_for
 from .permissions import get_risk_for_user, risk_policy
+from .ratings import IMPACT_LABELS, IMPACT_NAMES, PROBABILITY_LABELS, PROBABILITY_NAMES, RATINGS
+from .selectors import LIVE, LIVE_STATUSES, matrix_counts, register_queryset
 from .services import risk_acknowledge, risk_review_record, risk_save
 
 PAGE_SIZE = 25
 EVENTS_SHOWN = 50
 
-ALERT_SHORT = {
-    AlertLevel.RED: pgettext_lazy("alert level", "Red"),
-    AlertLevel.YELLOW: pgettext_lazy("alert level", "Yellow"),
-    AlertLevel.BLUE: pgettext_lazy("alert level", "Blue"),
-}
-
 
 # --- Shared pieces ---------------------------------------------------------------------------------
-
-
-def alert_badge(risk: Risk, today: dt.date) -> dict[str, str]:
-    """What the alert badge says: the colour's name and how far off the expected date is (never colour alone)."""
-    level = risk.alert_level
-    if level == AlertLevel.NONE:
-        return {"level": "none", "text": _("No alert"), "title": str(AlertLevel.NONE.label)}
-    if risk.status == RiskStatus.OCCURRED:
-        when = _("occurred")
-    elif risk.expected_date is None:
-        when = ""
-    else:
-        days = (risk.expected_date - today).days
-        if days > 0:
-            when = ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
-        elif days == 0:
-            when = _("today")
-        else:
-            when = ngettext("%(days)s day overdue", "%(days)s days overdue", -days) % {"days": -days}
-    short = str(ALERT_SHORT[level])
-    text = _("%(level)s · %(when)s") % {"level": short, "when": when} if when else short
-    return {"level": level, "text": text, "title": str(AlertLevel(level).label)}
 
 
 def _annotate_rows(risks: list[Risk]) -> list[Risk]:

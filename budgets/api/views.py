@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from core.api.mixins import PolicyViewSetMixin
 from core.permissions import MAX_PK, Access
 
-from .. import services
+from .. import selectors, services
 from ..models import Budget, BudgetLine, BudgetStatus, Expense, Signoff
 from ..permissions import budget_policy
 from ..selectors import budget_left_review, late_signoff_conflict, signoff_queue
@@ -169,7 +169,7 @@ class BudgetViewSet(
         other = budget_policy.get(request.user, Budget.objects.all(), against_id)
         if other.campaign_id != budget.campaign_id:
             raise ValidationError({"against": [_("Compare versions of the same campaign.")]})
-        return Response(DiffRowSerializer(services.budget_diff(other, budget), many=True).data)
+        return Response(DiffRowSerializer(selectors.budget_diff(other, budget), many=True).data)
 
     @extend_schema(responses=BudgetSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="awaiting-my-signoff")

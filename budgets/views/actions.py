@@ -21,8 +21,8 @@ from ..checklists import CHECKLISTS
 from ..forms import ExpenseForm, SignoffForm
 from ..models import Budget, BudgetStatus, Decision, SignoffRole
 from ..permissions import get_budget_for_user
-from ..selectors import budget_left_review, late_signoff_conflict
-from .common import lines_with_spent, refuse
+from ..selectors import budget_left_review, late_signoff_conflict, lines_with_spent
+from .common import refuse
 from .pages import detail_response, queue_response
 
 

@@ -4,25 +4,17 @@ refusal into a message."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import DecimalField, Prefetch, Sum, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from campaigns.models import Campaign, Channel
 from core.errors import ApplicationError
-from core.permissions import principal_for
 
 from ..checklists import CHECKLISTS
-from ..models import RESERVE_CATEGORIES, Budget, BudgetLine, LineKind, Signoff, SignoffRole
-from ..rules import signer_conflict
-from ..services import ALERT_AT, WARN_AT
-
-MONEY = DecimalField(max_digits=14, decimal_places=2)
-HUNDRED = Decimal(100)
+from ..models import Budget, Signoff, SignoffRole
+from ..selectors import signable_roles
 
 
 def refuse(request: HttpRequest, exc: ApplicationError, fallback: str) -> HttpResponse:
@@ -37,93 +29,6 @@ def refuse(request: HttpRequest, exc: ApplicationError, fallback: str) -> HttpRe
 
 def channel_choices(campaign: Campaign) -> list[tuple[str, str]]:
     return [(str(pk), name) for pk, name in Channel.objects.filter(campaign=campaign).values_list("pk", "name")]
-
-
-def burn_level(burn: Decimal | None) -> str:
-    """ok below 90 %, warn from 90 %, over from 100 % (services.WARN_AT / ALERT_AT)."""
-    if burn is None:
-        return "ok"
-    if burn >= ALERT_AT * HUNDRED:
-        return "over"
-    if burn >= WARN_AT * HUNDRED:
-        return "warn"
-    return "ok"
-
-
-def burn_pct(spent: Decimal, amount: Decimal) -> Decimal:
-    return (spent * HUNDRED / amount).quantize(Decimal("0.1")) if amount else Decimal(0)
-
-
-def lines_with_spent(budget: Budget) -> list[BudgetLine]:
-    """The budget's lines with ``spent`` (sum of expenses), ``burn`` (%) and ``burn_level``, in one query."""
-    lines = list(
-        BudgetLine.objects.filter(budget=budget)
-        .select_related("channel")
-        .annotate(spent=Coalesce(Sum("expenses__amount"), Value(Decimal(0)), output_field=MONEY))
-        .order_by("position", "id")
-    )
-    for line in lines:
-        line.spent = Decimal(line.spent).quantize(Decimal("0.01"))  # SQLite's SUM loses the scale
-        line.burn = burn_pct(line.spent, line.amount)
-        line.burn_level = burn_level(line.burn)
-        line.burn_bar = min(line.burn, HUNDRED)
-    return lines
-
-
-def line_prefetch() -> Prefetch:
-    return Prefetch("lines", queryset=BudgetLine.objects.select_related("channel").order_by("position", "id"))
-
-
-def signoff_prefetch() -> Prefetch:
-    return Prefetch("signoffs", queryset=Signoff.objects.select_related("signer").order_by("signed_at", "id"))
-
-
-@dataclass
-class Totals:
-    line_sum: Decimal
-    rigid: Decimal
-    flexible: Decimal
-    reserve: Decimal
-    required_reserve: Decimal
-    remaining: Decimal
-    spent: Decimal = Decimal(0)
-
-    @property
-    def over_cap(self) -> bool:
-        return self.remaining < 0
-
-    @property
-    def over_by(self) -> Decimal:
-        return -self.remaining
-
-    @property
-    def reserve_short(self) -> Decimal:
-        return max(self.required_reserve - self.reserve, Decimal(0))
-
-    @property
-    def burn(self) -> Decimal:
-        return burn_pct(self.spent, self.line_sum)
-
-    @property
-    def burn_level(self) -> str:
-        return burn_level(self.burn)
-
-    @property
-    def burn_bar(self) -> Decimal:
-        return min(self.burn, HUNDRED)
-
-
-def totals_for(budget: Budget, lines: list[BudgetLine]) -> Totals:
-    line_sum = sum((line.amount for line in lines), Decimal(0))
-    return Totals(
-        line_sum=line_sum,
-        rigid=sum((line.amount for line in lines if line.kind == LineKind.RIGID), Decimal(0)),
-        flexible=sum((line.amount for line in lines if line.kind == LineKind.FLEXIBLE), Decimal(0)),
-        reserve=sum((line.amount for line in lines if line.category in RESERVE_CATEGORIES), Decimal(0)),
-        required_reserve=budget.required_reserve,
-        remaining=budget.total - line_sum,
-        spent=sum((getattr(line, "spent", Decimal(0)) for line in lines), Decimal(0)),
-    )
 
 
 # --- Sign-off panels ------------------------------------------------------------------------------
@@ -149,23 +54,6 @@ class SignPanel:
     @property
     def form_id(self) -> str:
         return f"sign-{self.budget.pk}-{self.role}"
-
-
-def signable_roles(user: Any, budget: Budget, signoffs: list[Signoff], *, eligible: bool | None = None) -> list[str]:
-    """Roles the user could still sign this budget as — only to decide which forms to show; the service decides.
-    ``eligible`` is segregation of duties already decided for this budget (the queue lists only budgets the user
-    may sign); else budgets/rules.py is asked."""
-    if budget.status != "in_review":
-        return []
-    held = {r.removesuffix("_approver") for r in principal_for(user).approver_roles}
-    if not held:
-        return []
-    if eligible is None:
-        eligible = signer_conflict(budget, user) is None
-    if not eligible:
-        return []
-    signed = {s.role for s in signoffs}
-    return [role for role in SignoffRole.values if role in held and role not in signed]
 
 
 def sign_panels(
@@ -201,26 +89,3 @@ def sign_panels(
             )
         )
     return panels
-
-
-def signoff_rows(budget: Budget, signoffs: list[Signoff]) -> list[dict[str, Any]]:
-    """Each role's state on this version: its sign-off, or awaiting (in review), or not signed."""
-    by_role = {s.role: s for s in signoffs}
-    labels = {role: dict(CHECKLISTS[SignoffRole(role)]) for role in SignoffRole.values}
-    rows = []
-    for role in SignoffRole.values:
-        signoff = by_role.get(role)
-        checklist = []
-        if signoff is not None:
-            names = labels[role]
-            checklist = [{"label": names.get(code, code), "ok": ok} for code, ok in signoff.checklist.items()]
-        rows.append(
-            {
-                "role": role,
-                "label": SignoffRole(role).label,
-                "signoff": signoff,
-                "checklist": checklist,
-                "awaiting": signoff is None and budget.status == "in_review",
-            }
-        )
-    return rows

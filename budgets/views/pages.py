@@ -7,10 +7,9 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -37,17 +36,19 @@ from ..models import (
     SignoffRole,
 )
 from ..permissions import budget_policy, get_budget_for_user
-from ..selectors import signoff_queue
-from ..services import budget_diff
-from .common import (
+from ..selectors import (
     MONEY,
+    budget_diff,
+    campaign_risks,
+    campaign_risks_known,
     line_prefetch,
     lines_with_spent,
-    sign_panels,
     signoff_prefetch,
+    signoff_queue,
     signoff_rows,
     totals_for,
 )
+from .common import sign_panels
 from .editor import startable_campaigns
 from .timeline import budget_timeline
 
@@ -196,32 +197,6 @@ def _kpis_by_campaign(campaign_ids: list[int]) -> dict[int, list[KpiStatus]]:
     return result
 
 
-def risk_model() -> Any:
-    """The risk register's model, or ``None`` while the risks app has not built it yet."""
-    if not apps.is_installed("risks"):
-        return None
-    try:
-        return apps.get_model("risks", "Risk")
-    except LookupError:
-        return None
-
-
-def risks_by_campaign(campaign_ids: list[int]) -> dict[int, list[Any]] | None:
-    """Open risks with their cost impact (largest first), per campaign; ``None`` without a risk register."""
-    Risk = risk_model()
-    if Risk is None:
-        return None
-    result: dict[int, list[Any]] = defaultdict(list)
-    risks = (
-        Risk.objects.filter(campaign_id__in=campaign_ids)
-        .exclude(status__in=["mitigated", "closed"])
-        .order_by("campaign_id", F("cost_impact").desc(nulls_last=True), "pk")
-    )
-    for risk in risks:
-        result[risk.campaign_id].append(risk)
-    return result
-
-
 def queue_response(
     request: HttpRequest, *, failed_sign: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -231,12 +206,12 @@ def queue_response(
     budgets = list(page.object_list)
     campaign_ids = sorted({b.campaign_id for b in budgets})
     kpis = _kpis_by_campaign(campaign_ids) if budgets else {}
-    risks = risks_by_campaign(campaign_ids) if budgets else {}
+    risks = campaign_risks(campaign_ids) if budgets else {}
     items = []
     for budget in budgets:
         lines = list(budget.lines.all())
         signoffs = list(budget.signoffs.all())
-        campaign_risks = risks.get(budget.campaign_id, []) if risks is not None else None
+        risks_here = risks.get(budget.campaign_id, []) if risks is not None else None
         items.append(
             {
                 "budget": budget,
@@ -245,10 +220,8 @@ def queue_response(
                 "totals": totals_for(budget, lines),
                 "signoff_rows": signoff_rows(budget, signoffs),
                 "kpis": kpis.get(budget.campaign_id, []),
-                "risks": campaign_risks,
-                "risk_cost": sum((r.cost_impact or Decimal(0) for r in campaign_risks), Decimal(0))
-                if campaign_risks
-                else None,
+                "risks": risks_here,
+                "risk_cost": sum((r.cost_impact or Decimal(0) for r in risks_here), Decimal(0)) if risks_here else None,
                 # The queue holds only budgets segregation of duties lets this user sign (selectors.signoff_queue).
                 "panels": sign_panels(request.user, budget, signoffs, failed_sign, eligible=True),
             }
@@ -260,7 +233,7 @@ def queue_response(
             "page": page,
             "items": items,
             "roles": [SignoffRole(role).label for role in roles if role in SignoffRole.values],
-            "risk_register_exists": risk_model() is not None,
+            "risk_register_exists": campaign_risks_known(),
         },
         status=status,
     )

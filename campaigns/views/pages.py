@@ -3,7 +3,6 @@ and the plan (phases and milestones). Thin views: a form parses, a service decid
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -14,21 +13,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from budgets.selectors import campaign_budget_overview
-from budgets.views.common import signoff_rows
 from core.errors import ApplicationError
 from core.permissions import Access, parse_pk
-from reviews.selectors import campaign_next_standup
-from risks.forms import LIVE
-from risks.models import Risk
-from risks.selectors import heatmap, open_alerts, risk_counts
 from teams.selectors import team_list
 
 from .. import selectors, services
@@ -44,23 +34,10 @@ from ..forms import (
     TransitionForm,
     creatable_teams,
 )
-from ..models import Campaign, CampaignStatus, Health, Milestone, Phase, Task
-from ..permissions import get_campaign_for_user
+from ..models import Campaign, Milestone, Phase
+from ..permissions import campaign_abilities, get_campaign_for_user
 
 PAGE_SIZE = 25
-NEXT_MILESTONES = 5
-LATE_TASKS_SHOWN = 10
-ALERTS_SHOWN = 6
-
-# The button that moves a campaign into each status.
-TRANSITION_LABELS = {
-    CampaignStatus.PLANNING: gettext_lazy("Start planning"),
-    CampaignStatus.ACTIVE: gettext_lazy("Launch (make active)"),
-    CampaignStatus.CLOSING: gettext_lazy("Start closing"),
-    CampaignStatus.CLOSED: gettext_lazy("Close the campaign"),
-    CampaignStatus.CANCELLED: gettext_lazy("Cancel the campaign"),
-}
-FROZEN_STATUSES = (CampaignStatus.CLOSED, CampaignStatus.CANCELLED)
 
 
 def _report_error(request: HttpRequest, form: forms.Form, exc: ApplicationError) -> None:
@@ -77,14 +54,6 @@ def _report_error(request: HttpRequest, form: forms.Form, exc: ApplicationError)
 
 def _redirect(name: str, *args: Any) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse(name, args=args))
-
-
-def _abilities(campaign: Campaign) -> dict[str, bool]:
-    return {
-        "can_write": campaign.access >= Access.WRITE,
-        "can_manage": campaign.access >= Access.MANAGE,
-        "is_frozen": campaign.status in FROZEN_STATUSES,
-    }
 
 
 # --- List and create ----------------------------------------------------------------------------
@@ -166,147 +135,6 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The overview: phase lights, next milestones, late tasks, schedule, KPIs against target, lifecycle."""
-    campaign = get_campaign_for_user(request.user, pk)
-    today = selectors.campaign_today(campaign)
-    schedule = selectors.campaign_schedule(campaign=campaign, today=today)
-    phases = selectors.campaign_phases(campaign=campaign, schedule=schedule, today=today)
-    phase_names = {ps.phase.pk: ps.phase.name for ps in phases}
-
-    open_milestones = [m for ps in phases for m in ps.milestones if not m.done]
-    upcoming = sorted(open_milestones, key=lambda m: (m.due_date, m.pk))[:NEXT_MILESTONES]
-    tasks = list(Task.objects.filter(campaign=campaign).select_related("owner").order_by("due_date", "pk"))
-    late = [t for t in tasks if t.is_late(today)]
-    titles = {t.pk: t for t in tasks}
-    critical = [titles[pk] for pk in schedule.critical_path if pk in titles]
-
-    planned_end = campaign.end_date
-    slip = (schedule.projected_end - planned_end).days if schedule.projected_end else None
-    kpis = selectors.campaign_kpis(campaign=campaign)
-    return render(
-        request,
-        "campaigns/campaign_detail.html",
-        {
-            "campaign": campaign,
-            "active_tab": "overview",
-            **_abilities(campaign),
-            "today": today,
-            "phases": [_phase_row(ps) for ps in phases],
-            "upcoming": [
-                {
-                    "milestone": m,
-                    "phase_name": phase_names.get(m.phase_id, ""),
-                    "days_left": (m.due_date - today).days,
-                    "days_overdue": (today - m.due_date).days,
-                    "overdue": m.due_date < today,
-                }
-                for m in upcoming
-            ],
-            "late_tasks": [{"task": t, "days_late": (today - t.due_date).days} for t in late[:LATE_TASKS_SHOWN]],
-            "late_more": max(len(late) - LATE_TASKS_SHOWN, 0),
-            "task_count": len(tasks),
-            "schedule": schedule,
-            "critical_tasks": critical,
-            "late_critical": sum(1 for t in critical if t.is_late(today)),
-            "slip_days": slip,
-            "kpis": kpis,
-            "kpi_chart": _kpi_chart(kpis),
-            "transitions": [
-                {"status": s, "label": TRANSITION_LABELS[s], "cancel": s == CampaignStatus.CANCELLED}
-                for s in campaign.allowed_transitions
-            ],
-            "can_copy": creatable_teams(request.user).exists(),
-            **_overview_extras(request, campaign, today),
-        },
-    )
-
-
-def _overview_extras(request: HttpRequest, campaign: Campaign, today: Any) -> dict[str, Any]:
-    """The overview's budget (burn against the approved lines and the time elapsed, sign-off state), risk heat
-    map with open alerts, and next standup — each from its own app's selectors, a fixed number of queries."""
-    budget = campaign_budget_overview(user=request.user, campaign=campaign)
-    span = (campaign.end_date - campaign.start_date).days + 1
-    elapsed = min(max((today - campaign.start_date).days + 1, 0), span)
-    by_category: dict[str, dict[str, Any]] = {}
-    for line in budget.lines:
-        row = by_category.setdefault(line.category, {"label": str(line.get_category_display()), "plan": 0, "spent": 0})
-        row["plan"] += float(line.amount)
-        row["spent"] += float(line.spent)
-    risks = Risk.objects.filter(campaign=campaign)  # the campaign is visible, so all its risks are
-    register = reverse("risks:list")
-    alerts = list(open_alerts(risks=risks)[: ALERTS_SHOWN + 1])
-    return {
-        "budget": budget,
-        "budget_signoffs": signoff_rows(budget.current, budget.signoffs) if budget.current else [],
-        "time_elapsed": round(elapsed * 100 / span) if span > 0 else 0,
-        "burn_chart": {
-            "labels": {"plan": _("Approved"), "spent": _("Spent"), "axis": _("CNY")},
-            "rows": list(by_category.values()),
-        },
-        "risk_map": heatmap(
-            risk_counts(risks=risks),
-            cell_url=lambda p, i: f"{register}?campaign={campaign.pk}&status={LIVE}&probability={p}&impact={i}",
-        ),
-        "open_alerts": alerts[:ALERTS_SHOWN],
-        "more_alerts": len(alerts) > ALERTS_SHOWN,
-        "risk_register_url": f"{register}?campaign={campaign.pk}&status={LIVE}",
-        "standup": campaign_next_standup(campaign=campaign, now=timezone.now()),
-    }
-
-
-def _phase_row(ps: selectors.PhaseStatus) -> dict[str, Any]:
-    return {
-        "phase": ps.phase,
-        "health": ps.health,
-        "health_label": Health(ps.health).label,
-        "progress": ps.progress,
-        "milestones": ps.milestones,
-        "late_count": len(ps.late_tasks),
-    }
-
-
-def _number(value: Decimal | None) -> str:
-    """A KPI value without trailing zeros or exponent, grouped the way the active language writes numbers."""
-    if value is None:
-        return ""
-    value = value.normalize()
-    if value == value.to_integral_value():
-        value = value.quantize(Decimal(1))
-    return number_format(value, force_grouping=True)
-
-
-def _kpi_chart(kpis: list[selectors.KpiStatus]) -> dict[str, Any]:
-    """What overview.js draws and the table beside it shows: each KPI's latest actual as a percentage of target."""
-    rows = []
-    for status in kpis:
-        attainment = status.attainment
-        rows.append(
-            {
-                "name": status.kpi.name,
-                "unit": status.kpi.unit,
-                "target": float(status.kpi.target),
-                "actual": float(status.latest_actual) if status.latest_actual is not None else None,
-                "target_text": _number(status.kpi.target),
-                "actual_text": _number(status.latest_actual),
-                "percent": round(float(attainment) * 100, 1) if attainment is not None else None,
-                "off_forecast": status.off_forecast,
-            }
-        )
-    return {
-        "labels": {
-            "actual": _("Latest actual, share of target (%)"),
-            "target": _("Target"),
-            "axis": _("Share of target (%)"),
-            "none": _("no reading yet"),
-        },
-        "rows": rows,
-        "has_readings": any(row["actual"] is not None for row in rows),
-    }
-
-
-@login_required
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request.user, pk, need=Access.MANAGE)
     form = CampaignEditForm(request.POST or None, campaign=campaign)
@@ -321,7 +149,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "campaigns/campaign_form.html",
-        {"form": form, "campaign": campaign, **_abilities(campaign)},
+        {"form": form, "campaign": campaign, **campaign_abilities(campaign)},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -378,7 +206,7 @@ def campaign_copy(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "campaigns/pages_copy.html",
-        {"campaign": campaign, "form": form, **_abilities(campaign)},
+        {"campaign": campaign, "form": form, **campaign_abilities(campaign)},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -402,7 +230,7 @@ def campaign_save_playbook(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "campaigns/pages_save_playbook.html",
-        {"campaign": campaign, "form": form, **_abilities(campaign)},
+        {"campaign": campaign, "form": form, **campaign_abilities(campaign)},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -423,9 +251,9 @@ def _plan_context(
     return {
         "campaign": campaign,
         "active_tab": "plan",
-        **_abilities(campaign),
+        **campaign_abilities(campaign),
         "today": today,
-        "phases": [_phase_row(ps) for ps in phases],
+        "phases": [selectors.phase_row(ps) for ps in phases],
         "phase_form": phase_form or PhaseForm(next_order=next_order, auto_id="id_phase_%s"),
         "milestone_form": milestone_form or MilestoneForm(phases=phase_qs, auto_id="id_milestone_%s"),
     }
@@ -479,7 +307,7 @@ def phase_edit(request: HttpRequest, pk: int, phase_id: int) -> HttpResponse:
     return render(
         request,
         "campaigns/pages_phase_form.html",
-        {"campaign": campaign, "active_tab": "plan", "phase": phase, "form": form, **_abilities(campaign)},
+        {"campaign": campaign, "active_tab": "plan", "phase": phase, "form": form, **campaign_abilities(campaign)},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -516,7 +344,13 @@ def milestone_edit(request: HttpRequest, pk: int, milestone_id: int) -> HttpResp
     return render(
         request,
         "campaigns/pages_milestone_form.html",
-        {"campaign": campaign, "active_tab": "plan", "milestone": milestone, "form": form, **_abilities(campaign)},
+        {
+            "campaign": campaign,
+            "active_tab": "plan",
+            "milestone": milestone,
+            "form": form,
+            **campaign_abilities(campaign),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -551,7 +385,6 @@ def milestone_done(request: HttpRequest, pk: int, milestone_id: int) -> HttpResp
 urlpatterns: list = [
     path("", campaign_index, name="list"),
     path("new/", campaign_create, name="create"),
-    path("<int:pk>/", campaign_detail, name="detail"),
     path("<int:pk>/edit/", campaign_edit, name="edit"),
     path("<int:pk>/transition/", campaign_transition, name="transition"),
     path("<int:pk>/copy/", campaign_copy, name="copy"),

@@ -22,9 +22,10 @@ from core.api.mixins import PolicyViewSetMixin
 from core.permissions import Access
 from core.services.audit import audit_record
 
-from ..forms import RATINGS, matrix_counts, register_queryset
 from ..models import Risk
 from ..permissions import risk_policy
+from ..ratings import RATINGS
+from ..selectors import matrix_counts, register_queryset
 from ..services import risk_acknowledge, risk_review_record, risk_save
 from .serializers import (
     MatrixFilterSerializer,

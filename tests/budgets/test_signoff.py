@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 
 from budgets.models import Budget, BudgetLine, Signoff
+from budgets.selectors import budget_diff
 from budgets.services import (
     budget_create,
-    budget_diff,
     budget_revise,
     budget_submit,
     budget_update,

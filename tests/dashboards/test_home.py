@@ -16,7 +16,7 @@ from budgets.models import Budget
 from campaigns.models import Task
 from reviews.models import ActionItem, Meeting, StatusUpdate
 from risks.models import Risk
-from tests.dashboards import grow
+from tests.dashboards.data import grow
 
 pytestmark = pytest.mark.django_db
 

@@ -14,13 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.permissions import principal_for
-from risks.forms import LIVE
-from risks.selectors import heatmap
+from risks.selectors import LIVE, heatmap
 from teams.selectors import team_list
 
 from ..forms import PortfolioFilterForm
@@ -60,7 +59,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     sort_query.pop("sort", None)
     return render(
         request,
-        "campaigns/portfolio.html",
+        "dashboards/portfolio.html",
         {
             "form": form,
             "page": page,
@@ -72,6 +71,3 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "register_url": f"{register}?status={LIVE}",
         },
     )
-
-
-urlpatterns = [path("portfolio/", portfolio, name="portfolio")]

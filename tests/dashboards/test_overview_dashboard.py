@@ -14,7 +14,7 @@ from django.urls import reverse
 from budgets.models import Budget, Signoff
 from reviews.models import Meeting
 from risks.models import Risk
-from tests.dashboards import grow
+from tests.dashboards.data import grow
 
 pytestmark = pytest.mark.django_db
 

@@ -1,3 +1,6 @@
+"""The demo organisation and data: calls each app's own ``demo.py`` (teams, campaigns, budgets, risks, members,
+reviews) in dependency order and reports what is there."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand

@@ -10,6 +10,7 @@ import random
 import re
 
 import pytest
+from campaigns.health import campaign_health_map
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,9 +18,8 @@ from django.utils import timezone
 
 from campaigns import selectors
 from campaigns.models import Campaign, Milestone, Phase, Task, TaskDependency
-from campaigns.portfolio import campaign_health_map
 from risks.models import Risk
-from tests.dashboards import grow
+from tests.dashboards.data import grow
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def overview_health(campaign: Campaign) -> str | None:
 
 
 def test_health_matches_the_overview_for_random_campaigns(cast):
-    """The set-based health (campaigns.portfolio) against the overview's per-campaign rule, on 40 random plans."""
+    """The set-based health (campaigns.health) against the overview's per-campaign rule, on 40 random plans."""
     rng = random.Random(8)
     today = timezone.localdate()
     campaigns = []

@@ -1,8 +1,6 @@
 """The printable campaign summary (issue #8, Reports): everything a steering meeting needs on paper, read from
 the campaign and from the budgets, risks and reviews apps — each part limited to what the reader may see there.
-
-The other apps are reached through the app registry, so the campaigns app keeps working (and its summary shows
-"not available") while one of them is not installed. A fixed number of queries, however large the campaign.
+A fixed number of queries, however large the campaign.
 """
 
 from __future__ import annotations
@@ -13,24 +11,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
+from budgets.models import Budget, Decision, LineCategory
+from budgets.permissions import budget_policy
+from budgets.selectors import burn_level, burn_pct, lines_with_spent, signoff_rows
+from campaigns import selectors
+from campaigns.models import Campaign, Task
+from reviews.models import Meeting
+from reviews.permissions import meeting_policy
+from risks.alerts import alert_badge
+from risks.models import LIVE_STATUSES, Band, Risk
+from risks.permissions import risk_policy
 
-from . import selectors
-from .models import Campaign, Health, Task
-
-HUNDRED = Decimal(100)
 # Bands from the most to the least severe, as the summary lists them.
 BAND_ORDER = ("critical", "high", "medium", "low")
-CLOSED_RISK_STATUSES = ("mitigated", "closed")
-
-
-def _model(app_label: str, name: str) -> Any:
-    if not apps.is_installed(app_label):
-        return None
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
 
 
 @dataclass
@@ -60,19 +53,8 @@ class MinutesSummary:
     action_items: list[Any]
 
 
-def _burn(spent: Decimal, amount: Decimal) -> Decimal:
-    return (spent * HUNDRED / amount).quantize(Decimal("0.1")) if amount else Decimal(0)
-
-
 def budget_summary(*, campaign: Campaign, user: Any) -> BudgetSummary | None:
     """The newest budget version the user may see, its sign-offs and its burn per category (four queries)."""
-    Budget = _model("budgets", "Budget")
-    if Budget is None:
-        return None
-    from budgets.models import Decision, LineCategory
-    from budgets.permissions import budget_policy
-    from budgets.views.common import burn_level, lines_with_spent, signoff_rows
-
     budget = (
         budget_policy.visible(user, Budget.objects.filter(campaign=campaign))
         .select_related("campaign")
@@ -92,11 +74,11 @@ def budget_summary(*, campaign: Campaign, user: Any) -> BudgetSummary | None:
         if code not in by_category:
             continue
         figures = by_category[code]
-        burn = _burn(figures["spent"], figures["amount"])
+        burn = burn_pct(figures["spent"], figures["amount"])
         categories.append({"category": code, "label": label, **figures, "burn": burn, "burn_level": burn_level(burn)})
     line_sum = sum((line.amount for line in lines), Decimal(0))
     spent = sum((line.spent for line in lines), Decimal(0))
-    burn = _burn(spent, line_sum)
+    burn = burn_pct(spent, line_sum)
     return BudgetSummary(
         budget=budget,
         signoffs=signoff_rows(budget, signoffs),
@@ -112,19 +94,12 @@ def budget_summary(*, campaign: Campaign, user: Any) -> BudgetSummary | None:
 def risk_summary(*, campaign: Campaign, user: Any, today: dt.date) -> RiskSummary | None:
     """Open risks grouped by band (most severe first, highest score first within a band), with alert levels
     (one query)."""
-    Risk = _model("risks", "Risk")
-    if Risk is None:
-        return None
-    from risks.models import Band
-    from risks.permissions import risk_policy
-    from risks.views import alert_badge
-
     risks = list(
         risk_policy.visible(user, Risk.objects.filter(campaign=campaign))
         .select_related("owner")
         .order_by("-score", "expected_date", "pk")
     )
-    open_risks = [r for r in risks if r.status not in CLOSED_RISK_STATUSES]
+    open_risks = [r for r in risks if r.status in LIVE_STATUSES]
     grouped: dict[str, list[Any]] = defaultdict(list)
     alerts: dict[str, int] = defaultdict(int)
     for risk in open_risks:
@@ -141,11 +116,6 @@ def risk_summary(*, campaign: Campaign, user: Any, today: dt.date) -> RiskSummar
 
 def latest_minutes(*, campaign: Campaign, user: Any) -> MinutesSummary | None:
     """The most recently published minutes of the campaign's meetings, with their action items (two queries)."""
-    Meeting = _model("reviews", "Meeting")
-    if Meeting is None:
-        return None
-    from reviews.permissions import meeting_policy
-
     meeting = (
         meeting_policy.visible(user, Meeting.objects.filter(series__campaign=campaign, published_at__isnull=False))
         .select_related("series")
@@ -170,14 +140,7 @@ def campaign_summary(*, campaign: Campaign, user: Any, today: dt.date | None = N
     return {
         "today": today,
         "phases": [
-            {
-                "phase": ps.phase,
-                "health": ps.health,
-                "health_label": Health(ps.health).label,
-                "progress": ps.progress,
-                "milestones": sorted(ps.milestones, key=lambda m: (m.due_date, m.pk)),
-                "late_count": len(ps.late_tasks),
-            }
+            {**selectors.phase_row(ps), "milestones": sorted(ps.milestones, key=lambda m: (m.due_date, m.pk))}
             for ps in phases
         ],
         "schedule": schedule,
@@ -185,8 +148,6 @@ def campaign_summary(*, campaign: Campaign, user: Any, today: dt.date | None = N
         "slip_days": slip,
         "kpis": selectors.campaign_kpis(campaign=campaign),
         "budget": budget_summary(campaign=campaign, user=user),
-        "budgets_installed": _model("budgets", "Budget") is not None,
         "risks": risk_summary(campaign=campaign, user=user, today=today),
         "minutes": latest_minutes(campaign=campaign, user=user),
-        "reviews_installed": _model("reviews", "Meeting") is not None,
     }

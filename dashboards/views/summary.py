@@ -1,16 +1,16 @@
-"""The printable campaign summary (issue #8, Reports): one page to print or save as PDF from the browser."""
+"""The printable campaign summary page (SPEC 8 "Reports")."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
 from django.views.decorators.http import require_GET
 
-from ..permissions import get_campaign_for_user
+from campaigns.permissions import get_campaign_for_user
+
 from ..summary import campaign_summary
-from .pages import _kpi_chart
+from .overview import kpi_chart
 
 
 @login_required
@@ -22,9 +22,6 @@ def campaign_summary_page(request: HttpRequest, pk: int) -> HttpResponse:
     summary = campaign_summary(campaign=campaign, user=request.user)
     return render(
         request,
-        "campaigns/campaign_summary.html",
-        {"campaign": campaign, "active_tab": "summary", **summary, "kpi_rows": _kpi_chart(summary["kpis"])["rows"]},
+        "dashboards/campaign_summary.html",
+        {"campaign": campaign, "active_tab": "summary", **summary, "kpi_rows": kpi_chart(summary["kpis"])["rows"]},
     )
-
-
-urlpatterns = [path("<int:pk>/summary/", campaign_summary_page, name="summary")]

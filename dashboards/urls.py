@@ -1,0 +1,16 @@
+"""The dashboards' URLs. They keep the paths and names they had when they lived in their domain apps: config/urls.py
+mounts ``campaign_patterns`` inside the ``campaigns`` namespace (``campaigns:detail``, ``campaigns:summary``,
+``campaigns:portfolio``) and ``home`` at the site root."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from .views import home, overview, portfolio, summary
+
+campaign_patterns = [
+    path("portfolio/", portfolio.portfolio, name="portfolio"),
+    path("<int:pk>/", overview.campaign_detail, name="detail"),
+    path("<int:pk>/summary/", summary.campaign_summary_page, name="summary"),
+]
+site_patterns = [path("", home.home, name="home")]

@@ -1,0 +1,160 @@
+"""The campaign overview (SPEC 8 "Dashboards"): the campaign's own plan (phase lights, milestones, late tasks, schedule,
+KPIs against target, lifecycle) beside the panels other apps own — budget burn and sign-off, the risk heat map and
+open alerts, the next standup — each from that app's selectors, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from budgets.selectors import campaign_budget_overview, signoff_rows
+from campaigns import selectors as campaign_selectors
+from campaigns.models import Campaign, CampaignStatus, Task
+from campaigns.permissions import TRANSITION_LABELS, campaign_abilities, creatable_teams, get_campaign_for_user
+from campaigns.selectors import KpiStatus
+from reviews.selectors import campaign_next_standup
+from risks.models import Risk
+from risks.selectors import LIVE, heatmap, open_alerts, risk_counts
+
+NEXT_MILESTONES = 5
+LATE_TASKS_SHOWN = 10
+ALERTS_SHOWN = 6
+
+
+@login_required
+@require_GET
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The overview: phase lights, next milestones, late tasks, schedule, KPIs against target, lifecycle."""
+    campaign = get_campaign_for_user(request.user, pk)
+    today = campaign_selectors.campaign_today(campaign)
+    schedule = campaign_selectors.campaign_schedule(campaign=campaign, today=today)
+    phases = campaign_selectors.campaign_phases(campaign=campaign, schedule=schedule, today=today)
+    phase_names = {ps.phase.pk: ps.phase.name for ps in phases}
+
+    open_milestones = [m for ps in phases for m in ps.milestones if not m.done]
+    upcoming = sorted(open_milestones, key=lambda m: (m.due_date, m.pk))[:NEXT_MILESTONES]
+    tasks = list(Task.objects.filter(campaign=campaign).select_related("owner").order_by("due_date", "pk"))
+    late = [t for t in tasks if t.is_late(today)]
+    titles = {t.pk: t for t in tasks}
+    critical = [titles[pk] for pk in schedule.critical_path if pk in titles]
+
+    planned_end = campaign.end_date
+    slip = (schedule.projected_end - planned_end).days if schedule.projected_end else None
+    kpis = campaign_selectors.campaign_kpis(campaign=campaign)
+    return render(
+        request,
+        "dashboards/campaign_overview.html",
+        {
+            "campaign": campaign,
+            "active_tab": "overview",
+            **campaign_abilities(campaign),
+            "today": today,
+            "phases": [campaign_selectors.phase_row(ps) for ps in phases],
+            "upcoming": [
+                {
+                    "milestone": m,
+                    "phase_name": phase_names.get(m.phase_id, ""),
+                    "days_left": (m.due_date - today).days,
+                    "days_overdue": (today - m.due_date).days,
+                    "overdue": m.due_date < today,
+                }
+                for m in upcoming
+            ],
+            "late_tasks": [{"task": t, "days_late": (today - t.due_date).days} for t in late[:LATE_TASKS_SHOWN]],
+            "late_more": max(len(late) - LATE_TASKS_SHOWN, 0),
+            "task_count": len(tasks),
+            "schedule": schedule,
+            "critical_tasks": critical,
+            "late_critical": sum(1 for t in critical if t.is_late(today)),
+            "slip_days": slip,
+            "kpis": kpis,
+            "kpi_chart": kpi_chart(kpis),
+            "transitions": [
+                {"status": s, "label": TRANSITION_LABELS[s], "cancel": s == CampaignStatus.CANCELLED}
+                for s in campaign.allowed_transitions
+            ],
+            "can_copy": creatable_teams(request.user).exists(),
+            **_overview_extras(request, campaign, today),
+        },
+    )
+
+
+def _overview_extras(request: HttpRequest, campaign: Campaign, today: Any) -> dict[str, Any]:
+    """The overview's budget (burn against the approved lines and the time elapsed, sign-off state), risk heat
+    map with open alerts, and next standup — each from its own app's selectors, a fixed number of queries."""
+    budget = campaign_budget_overview(user=request.user, campaign=campaign)
+    span = (campaign.end_date - campaign.start_date).days + 1
+    elapsed = min(max((today - campaign.start_date).days + 1, 0), span)
+    by_category: dict[str, dict[str, Any]] = {}
+    for line in budget.lines:
+        row = by_category.setdefault(line.category, {"label": str(line.get_category_display()), "plan": 0, "spent": 0})
+        row["plan"] += float(line.amount)
+        row["spent"] += float(line.spent)
+    risks = Risk.objects.filter(campaign=campaign)  # the campaign is visible, so all its risks are
+    register = reverse("risks:list")
+    alerts = list(open_alerts(risks=risks)[: ALERTS_SHOWN + 1])
+    return {
+        "budget": budget,
+        "budget_signoffs": signoff_rows(budget.current, budget.signoffs) if budget.current else [],
+        "time_elapsed": round(elapsed * 100 / span) if span > 0 else 0,
+        "burn_chart": {
+            "labels": {"plan": _("Approved"), "spent": _("Spent"), "axis": _("CNY")},
+            "rows": list(by_category.values()),
+        },
+        "risk_map": heatmap(
+            risk_counts(risks=risks),
+            cell_url=lambda p, i: f"{register}?campaign={campaign.pk}&status={LIVE}&probability={p}&impact={i}",
+        ),
+        "open_alerts": alerts[:ALERTS_SHOWN],
+        "more_alerts": len(alerts) > ALERTS_SHOWN,
+        "risk_register_url": f"{register}?campaign={campaign.pk}&status={LIVE}",
+        "standup": campaign_next_standup(campaign=campaign, now=timezone.now()),
+    }
+
+
+def _number(value: Decimal | None) -> str:
+    """A KPI value without trailing zeros or exponent, grouped the way the active language writes numbers."""
+    if value is None:
+        return ""
+    value = value.normalize()
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    return number_format(value, force_grouping=True)
+
+
+def kpi_chart(kpis: list[KpiStatus]) -> dict[str, Any]:
+    """What overview.js draws and the table beside it shows: each KPI's latest actual as a percentage of target."""
+    rows = []
+    for status in kpis:
+        attainment = status.attainment
+        rows.append(
+            {
+                "name": status.kpi.name,
+                "unit": status.kpi.unit,
+                "target": float(status.kpi.target),
+                "actual": float(status.latest_actual) if status.latest_actual is not None else None,
+                "target_text": _number(status.kpi.target),
+                "actual_text": _number(status.latest_actual),
+                "percent": round(float(attainment) * 100, 1) if attainment is not None else None,
+                "off_forecast": status.off_forecast,
+            }
+        )
+    return {
+        "labels": {
+            "actual": _("Latest actual, share of target (%)"),
+            "target": _("Target"),
+            "axis": _("Share of target (%)"),
+            "none": _("no reading yet"),
+        },
+        "rows": rows,
+        "has_readings": any(row["actual"] is not None for row in rows),
+    }
