@@ -66,9 +66,7 @@ def _referenced_modules(tree: ast.AST) -> list[tuple[str, int]]:
             first = node.args[0]
             if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
                 continue
-            if name == "get_model":
-                found.append((first.value.split(".")[0], node.lineno))
-            elif name in RELATION_FIELDS and "." in first.value:
+            if name == "get_model" or name in RELATION_FIELDS and "." in first.value:
                 found.append((first.value.split(".")[0], node.lineno))
     return found
 

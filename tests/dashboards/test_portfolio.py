@@ -10,13 +10,13 @@ import random
 import re
 
 import pytest
-from campaigns.health import campaign_health_map
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import selectors
+from campaigns.health import campaign_health_map
 from campaigns.models import Campaign, Milestone, Phase, Task, TaskDependency
 from risks.models import Risk
 from tests.dashboards.data import grow
