@@ -16,16 +16,16 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from teams.models import User
 
-from .agenda import (
+from .models import HolidayPolicy, Meeting, MeetingStatus, ReviewKind, StatusUpdate
+from .services import (
     action_item_create,
     agenda_add_item,
     agenda_note_save,
     attendance_record,
     minutes_publish,
     retrospective_save,
+    series_save,
 )
-from .models import HolidayPolicy, Meeting, MeetingStatus, ReviewKind, StatusUpdate
-from .services import series_save
 
 WD_2027 = "WD-2027"
 MINUTES = (

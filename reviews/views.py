@@ -27,18 +27,6 @@ from core.errors import ApplicationError, Conflict, NotAllowed
 from core.permissions import Access, principal_for
 from teams.models import User
 
-from .agenda import (
-    action_item_create,
-    action_item_to_task,
-    agenda_add_item,
-    agenda_move_item,
-    agenda_note_save,
-    attendance_record,
-    meeting_open,
-    minutes_draft_save,
-    minutes_publish,
-    retrospective_save,
-)
 from .forms import (
     ActionItemForm,
     AgendaItemForm,
@@ -54,7 +42,20 @@ from .forms import (
 from .models import ActionItem, Meeting, MeetingStatus, Retrospective, ReviewKind, ReviewSeries, StatusUpdate
 from .permissions import meeting_policy
 from .selectors import agenda_with_notes
-from .services import series_save, status_update_file
+from .services import (
+    action_item_create,
+    action_item_to_task,
+    agenda_add_item,
+    agenda_move_item,
+    agenda_note_save,
+    attendance_record,
+    meeting_open,
+    minutes_draft_save,
+    minutes_publish,
+    retrospective_save,
+    series_save,
+    status_update_file,
+)
 
 UPCOMING_SHOWN = 20
 RECENT_SHOWN = 10

@@ -26,7 +26,10 @@ from core.api.mixins import PolicyViewSetMixin
 from core.permissions import Access, parse_pk
 from teams.models import User
 
-from ..agenda import (
+from ..models import ActionItem, Meeting, ReviewSeries
+from ..permissions import meeting_policy, series_policy
+from ..selectors import agenda_with_notes
+from ..services import (
     action_item_create,
     action_item_to_task,
     agenda_note_save,
@@ -35,11 +38,9 @@ from ..agenda import (
     meeting_require_chair,
     minutes_publish,
     retrospective_save,
+    series_save,
+    status_update_file,
 )
-from ..models import ActionItem, Meeting, ReviewSeries
-from ..permissions import meeting_policy, series_policy
-from ..selectors import agenda_with_notes
-from ..services import series_save, status_update_file
 from .serializers import (
     ActionItemCreateSerializer,
     ActionItemSerializer,

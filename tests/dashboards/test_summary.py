@@ -26,9 +26,8 @@ from campaigns.services import (
     task_save,
 )
 from core.roles import OrgRole
-from reviews.agenda import action_item_create, minutes_publish
 from reviews.models import Meeting
-from reviews.services import series_save
+from reviews.services import action_item_create, minutes_publish, series_save
 from risks.services import risk_save
 from tests.budgets.conftest import DEMO_LINES
 from tests.factories import UserFactory

@@ -12,8 +12,8 @@ from campaigns.models import Kpi
 from campaigns.services import kpi_record_reading, milestone_save, phase_save, task_save
 from core.errors import ApplicationError, Conflict, NotAllowed
 from core.models import AuditEntry, Notification
-from reviews.agenda import action_item_create, agenda_add_item, agenda_reorder, meeting_open, minutes_publish
 from reviews.models import Meeting
+from reviews.services import action_item_create, agenda_add_item, agenda_reorder, meeting_open, minutes_publish
 from risks.services import risk_save
 from tests.budgets.conftest import DEMO_LINES
 from tests.reviews.conftest import make_series

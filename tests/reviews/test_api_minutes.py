@@ -11,8 +11,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reviews.agenda import agenda_add_item, agenda_note_save, minutes_publish
 from reviews.models import AgendaNote, Meeting
+from reviews.services import agenda_add_item, agenda_note_save, minutes_publish
 from tests.reviews.conftest import make_series
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from campaigns.models import Task
 from core.models import Notification
-from reviews.agenda import action_item_create, agenda_add_item, agenda_note_save, meeting_open, minutes_publish
 from reviews.models import ActionItem, AgendaNote, Meeting, MeetingStatus, Retrospective
+from reviews.services import action_item_create, agenda_add_item, agenda_note_save, meeting_open, minutes_publish
 from tests.reviews.conftest import make_series
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ import pytest
 from campaigns.models import Task
 from core.errors import ApplicationError, Conflict, NotAllowed
 from core.models import Notification
-from reviews.agenda import action_item_create, action_item_to_task, minutes_publish, retrospective_save
 from reviews.models import ActionItem, Meeting, Retrospective
+from reviews.services import action_item_create, action_item_to_task, minutes_publish, retrospective_save
 from tests.factories import DepartmentFactory, UserFactory
 from tests.reviews.conftest import make_series
 
