@@ -56,9 +56,10 @@ def main() -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    from members.imports import import_job_create, import_run
+    from members.imports import import_run
     from members.models import ImportJob, Member, TierChange
-    from members.tiers import recompute_member_tiers, tier_rule_set_create
+    from members.services import import_job_create, tier_rule_set_create
+    from members.tiers import recompute_member_tiers
     from teams.demo import seed_organisation
 
     admin = seed_organisation()["admin"]

@@ -15,7 +15,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .models import Benefit, ImportJob, Member, Redemption, Tier, TierCode, TierRuleSet
-from .privacy import can_view_pii, mask_name, mask_phone
+from .permissions import can_view_pii
+from .privacy import mask_name, mask_phone
 
 PII_FIELDS = ("name", "phone")
 

@@ -22,7 +22,7 @@ from core.permissions import principal_for
 from core.validators import BoundedDateField
 
 from .models import Member, Tier, TierCode
-from .privacy import importable_campaigns
+from .permissions import importable_campaigns
 
 # Spaces, thousands separators and a currency mark are what people paste from a spreadsheet: accept them.
 _MONEY_NOISE = re.compile(r"[\s,_'’]|CNY|RMB|¥|￥", re.IGNORECASE)

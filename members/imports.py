@@ -34,13 +34,13 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Channel
 from core.bulk import copy_rows
-from core.errors import ApplicationError, NotAllowed
+from core.errors import ApplicationError
 from core.permissions import parse_pk, principal_for
 from core.resilience import publish
 from core.validators import clean_phone
 
 from .models import AgeBand, ImportChunk, ImportJob, ImportRowError, ImportStatus, Member, TierChange, TierChangeCause
-from .privacy import can_import, import_boundary, importable_campaigns
+from .permissions import import_boundary, importable_campaigns
 from .tiers import rule_set_in_effect, thresholds_of, tier_for
 
 logger = logging.getLogger(__name__)
@@ -80,42 +80,6 @@ def lease_seconds() -> int:
 # --- Upload --------------------------------------------------------------------------------
 
 
-def import_job_create(
-    *, actor: Any, upload: Any, campaign: Any = None, filename: str | None = None, enqueue: bool = True
-) -> ImportJob:
-    """Store an uploaded file in the database and queue its import (unless the caller runs it itself).
-    Lead/deputy of any team, or admin. ``campaign`` (a Campaign or its id) is the campaign the upload is for:
-    one whose team the actor leads or deputises; only an admin may leave it out (SPEC 10.1)."""
-    if not can_import(actor):
-        raise NotAllowed(_("Only a team lead or deputy can import members."))
-    name, extension = import_file_check(upload, filename=filename)
-    campaign_id = _upload_campaign(actor, campaign)
-    with transaction.atomic():
-        job = ImportJob.objects.create(
-            uploaded_by=actor, campaign_id=campaign_id, filename=name[:255], file_format=extension
-        )
-        total, seq, buffer = 0, 0, bytearray()
-        pieces = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(CHUNK_BYTES), b"")
-        for piece in pieces:
-            buffer += piece
-            total += len(piece)
-            if total > max_upload_bytes():
-                raise ApplicationError(errors={"file": _too_large()})
-            while len(buffer) >= CHUNK_BYTES:
-                ImportChunk.objects.create(job=job, seq=seq, data=bytes(buffer[:CHUNK_BYTES]))
-                del buffer[:CHUNK_BYTES]
-                seq += 1
-        if buffer:
-            ImportChunk.objects.create(job=job, seq=seq, data=bytes(buffer))
-        if total == 0:
-            raise ApplicationError(errors={"file": _("The file is empty.")})
-        job.size = total
-        job.save(update_fields=["size"])
-        if enqueue:
-            transaction.on_commit(lambda: enqueue_import(job.pk))
-    return job
-
-
 def import_file_check(upload: Any, *, filename: str | None = None) -> tuple[str, str]:
     """The upload's name and format (``csv`` or ``xlsx``), or an ApplicationError on ``file`` for a file that
     cannot be imported: another type, over the size limit, or content that cannot be what its name says."""
@@ -125,7 +89,7 @@ def import_file_check(upload: Any, *, filename: str | None = None) -> tuple[str,
         raise ApplicationError(errors={"file": _("Upload a .csv or .xlsx file.")})
     size = getattr(upload, "size", None)
     if size is not None and size > max_upload_bytes():
-        raise ApplicationError(errors={"file": _too_large()})
+        raise ApplicationError(errors={"file": too_large_message()})
     _check_content(upload, extension)
     return name, extension
 
@@ -133,7 +97,7 @@ def import_file_check(upload: Any, *, filename: str | None = None) -> tuple[str,
 SNIFF_BYTES = 64 * 1024
 
 
-def _upload_campaign(actor: Any, campaign: Any) -> int | None:
+def upload_campaign_id(actor: Any, campaign: Any) -> int | None:
     """The id of the campaign an upload is for, checked against the actor's boundary. An unknown campaign and
     another team's campaign get the same answer, so the field reveals nothing about other teams."""
     allowed = importable_campaigns(actor)
@@ -153,7 +117,7 @@ def _upload_campaign(actor: Any, campaign: Any) -> int | None:
     return pk
 
 
-def _too_large() -> str:
+def too_large_message() -> str:
     # filesizeformat, not whole megabytes: a limit under 1 MB read "the 0 MB limit".
     return _("The file is larger than the %(limit)s limit.") % {"limit": filesizeformat(max_upload_bytes())}
 

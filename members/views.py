@@ -1,8 +1,8 @@
 """The membership pages (SPEC 6): the member list with its exports, imports with live progress, analytics per
 campaign and channel, tiers and their rule-set history, and benefits.
 
-Thin views: a form parses, members.imports / members.tiers decide, members.analytics counts, a template
-renders. Names and phones are masked for everyone without ``members.view_pii`` (privacy.can_view_pii); an
+Thin views: a form parses, members.services decides (the import itself runs in members.imports), members.selectors
+counts, a template renders. Names and phones are masked for everyone without ``members.view_pii`` (permissions.can_view_pii); an
 unmasked export needs that permission and is written to the audit ledger before it is sent.
 """
 
@@ -33,7 +33,12 @@ from core.exports import CONTENT_TYPES, export_filename, export_response
 from core.permissions import parse_pk, principal_for
 
 from . import exports
-from .analytics import (
+from .forms import AnalyticsFilterForm, ImportForm, MemberFilterForm, TierRuleSetForm, filter_members
+from .imports import COLUMNS, import_file_check
+from .models import REDEMPTION_TARGET, ImportJob, ImportStatus, TierRuleSet
+from .permissions import can_import, can_view_pii, member_list_for
+from .privacy import mask_name, mask_phone
+from .selectors import (
     FeeBand,
     MemberAnalytics,
     benefit_list_for,
@@ -45,11 +50,8 @@ from .analytics import (
     member_scope,
     near_threshold_members,
 )
-from .forms import AnalyticsFilterForm, ImportForm, MemberFilterForm, TierRuleSetForm, filter_members
-from .imports import COLUMNS, import_file_check, import_job_create
-from .models import REDEMPTION_TARGET, ImportJob, ImportStatus, TierRuleSet
-from .privacy import can_import, can_view_pii, mask_name, mask_phone, member_list_for
-from .tiers import current_tiers, rule_set_in_effect, tier_rule_set_create
+from .services import import_job_create, tier_rule_set_create
+from .tiers import current_tiers, rule_set_in_effect
 
 app_name = "members"
 

@@ -41,7 +41,7 @@ from campaigns.models import Campaign, Channel, Kpi, Milestone, Phase, Playbook,
 from config.wsgi import application
 from core.models import Notification
 from members.models import ImportJob, Member, Tier
-from members.privacy import importable_campaigns
+from members.permissions import importable_campaigns
 from reviews.models import ActionItem, Meeting, ReviewSeries
 from risks.models import Risk
 from teams.models import Department, Team, User

@@ -27,11 +27,11 @@ from core.exports import export_filename, export_response
 from core.permissions import parse_pk
 
 from .. import exports
-from ..analytics import import_job_list_for
 from ..forms import filter_members
-from ..imports import import_job_create
 from ..models import ImportJob, ImportRowError, Member, Tier
-from ..privacy import can_import, can_view_pii, member_list_for
+from ..permissions import can_import, can_view_pii, member_list_for
+from ..selectors import import_job_list_for
+from ..services import import_job_create
 from ..tiers import rule_set_in_effect
 from .serializers import (
     ERRORS_SHOWN,

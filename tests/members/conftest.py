@@ -44,7 +44,7 @@ def xlsx(rows: list[list]) -> SimpleUploadedFile:
 def campaign_for(user):
     """The campaign an upload by ``user`` names (SPEC 10.1): the first they may import into; a lead or deputy
     without any campaign gets one in their team, so tests of parsing need not care. None for others."""
-    from members.privacy import importable_campaigns
+    from members.permissions import importable_campaigns
     from teams.models import TeamMembership
 
     campaign = importable_campaigns(user).order_by("pk").first()
@@ -65,7 +65,7 @@ def with_campaign(user, payload: dict) -> dict:
 
 def create_job(*, actor, upload, **kwargs):
     """``import_job_create`` for the upload's natural campaign (see :func:`campaign_for`)."""
-    from members.imports import import_job_create
+    from members.services import import_job_create
 
     kwargs.setdefault("campaign", campaign_for(actor))
     return import_job_create(actor=actor, upload=upload, **kwargs)

@@ -15,8 +15,8 @@ import time_machine
 from django.utils import timezone
 
 from campaigns.models import Channel
-from members.analytics import benefit_list_for, member_analytics, member_scope
 from members.models import Benefit, Member, Redemption, TierChange
+from members.selectors import benefit_list_for, member_analytics, member_scope
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,10 @@ from django.contrib.auth.models import Permission
 from core.errors import ApplicationError
 from core.models import AuditEntry
 from members.models import Member, TierChange
-from members.privacy import can_view_pii, mask_name, mask_phone, member_list_for
-from members.tiers import recompute_member_tiers, rule_set_in_effect, thresholds_of, tier_for, tier_rule_set_create
+from members.permissions import can_view_pii, member_list_for
+from members.privacy import mask_name, mask_phone
+from members.services import tier_rule_set_create
+from members.tiers import recompute_member_tiers, rule_set_in_effect, thresholds_of, tier_for
 
 pytestmark = pytest.mark.django_db
 

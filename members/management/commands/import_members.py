@@ -5,7 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ApplicationError
-from members.imports import import_job_create, import_run
+from members.imports import import_run
+from members.services import import_job_create
 from teams.models import User
 
 

@@ -44,7 +44,7 @@ from .models import (
     TierChange,
     TierCode,
 )
-from .privacy import member_list_for
+from .permissions import member_list_for
 from .tiers import current_tiers
 
 # The near-threshold segment: members paying up to this much less than the mid-high threshold (150.00–199.99
