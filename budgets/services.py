@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.models import Campaign, Channel
 from campaigns.permissions import campaign_policy
 from core.errors import ApplicationError, Conflict, NotAllowed
+from core.formatting import cny_text
 from core.models import NotificationVerb
 from core.permissions import Access, principal_for
 from core.services.audit import audit_record
@@ -43,10 +44,6 @@ from .rules import signer_conflict
 CENT = Decimal("0.01")
 WARN_AT = Decimal("0.90")
 ALERT_AT = Decimal("1.00")
-
-
-def cny(amount: Decimal) -> str:
-    return f"{number_format(amount, decimal_pos=2, force_grouping=True)} CNY"
 
 
 def _money(value: Any, field: str) -> Decimal:
@@ -136,7 +133,7 @@ def budget_check(*, total: Decimal, reserve_pct: Decimal, lines: list[BudgetLine
                 "The lines add up to %(sum)s, which is %(over)s more than the total cap of %(cap)s. "
                 "Reduce the lines or raise the cap."
             )
-            % {"sum": cny(line_sum), "over": cny(line_sum - total), "cap": cny(total)}
+            % {"sum": cny_text(line_sum), "over": cny_text(line_sum - total), "cap": cny_text(total)}
         )
     reserve = sum((line.amount for line in lines if line.category in RESERVE_CATEGORIES), Decimal(0))
     required = (total * reserve_pct / Decimal(100)).quantize(CENT)
@@ -147,10 +144,10 @@ def budget_check(*, total: Decimal, reserve_pct: Decimal, lines: list[BudgetLine
                 "is %(required)s: add %(missing)s to the reserve lines."
             )
             % {
-                "reserve": cny(reserve),
+                "reserve": cny_text(reserve),
                 "pct": number_format(reserve_pct.normalize(), use_l10n=True),
-                "required": cny(required),
-                "missing": cny(required - reserve),
+                "required": cny_text(required),
+                "missing": cny_text(required - reserve),
             }
         )
     if errors:
@@ -278,7 +275,7 @@ def budget_submit(*, budget: Budget, actor: User) -> Budget:
         recipients=sorted(signers, key=lambda u: u.pk),
         verb=NotificationVerb.BUDGET_SUBMITTED,
         text=gettext_lazy("Budget %(budget)s (%(total)s) awaits your sign-off."),
-        params={"budget": str(budget), "total": cny(budget.total)},
+        params={"budget": str(budget), "total": cny_text(budget.total)},
         url=_budget_url(budget),
         obj=budget,
     )
@@ -538,7 +535,7 @@ def expense_record(*, line: BudgetLine, actor: User, amount: Any, date: dt.date,
                 verb=NotificationVerb.BUDGET_OVERSPEND,
                 text=text,
                 params={"line": line.get_category_display(), "budget": str(line.budget), "pct": round(burn * 100),
-                        "spent": cny(spent), "amount": cny(line.amount)},
+                        "spent": cny_text(spent), "amount": cny_text(line.amount)},
                 url=_budget_url(line.budget),
                 obj=line.budget,
             )  # fmt: skip

@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +15,7 @@ from core.api.exceptions import bad_request_message
 from core.permissions import parse_pk
 from core.selectors import notification_list, notification_unread_count
 from core.services.notifications import notification_mark_read
+from core.web import safe_next
 
 
 @login_required
@@ -28,13 +28,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     context = {"page": page, "show": show}
     template = "core/inbox.html#notification-list" if request.htmx else "core/inbox.html"
     return render(request, template, context)
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.headers.get("referer") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return fallback
 
 
 @login_required
@@ -54,7 +47,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     if notification.url and request.POST.get("follow"):
         return HttpResponseRedirect(notification.url)
-    return HttpResponseRedirect(_safe_next(request, reverse("inbox")))
+    return HttpResponseRedirect(safe_next(request, reverse("inbox")))
 
 
 @login_required

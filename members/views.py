@@ -30,7 +30,9 @@ from django.views.decorators.vary import vary_on_headers
 from campaigns.models import Campaign
 from core.errors import ApplicationError
 from core.exports import CONTENT_TYPES, export_filename, export_response
+from core.formatting import format_cny
 from core.permissions import parse_pk, principal_for
+from core.web import apply_service_errors
 
 from . import exports
 from .forms import AnalyticsFilterForm, ImportForm, MemberFilterForm, TierRuleSetForm, filter_members
@@ -72,12 +74,6 @@ FEE_BAND_LABELS = {
 # --- Shared pieces ---------------------------------------------------------------------------------------------
 
 
-def _cny(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return number_format(value, decimal_pos=2, force_grouping=True)
-
-
 def _pct(share: Decimal | None, places: int = 1) -> str:
     if share is None:
         return "—"
@@ -90,10 +86,10 @@ def _pct_number(share: Decimal | None) -> float | None:
 
 def _fee_range(band: FeeBand) -> str:
     if band.high is None:
-        return f"≥ {_cny(band.low)}"
+        return f"≥ {format_cny(band.low)}"
     if band.high == band.low:
-        return _cny(band.low)
-    return f"{_cny(band.low)}–{_cny(band.high)}"
+        return format_cny(band.low)
+    return f"{format_cny(band.low)}–{format_cny(band.high)}"
 
 
 def _signed_points(share: Decimal | None, target: Decimal) -> str:
@@ -113,14 +109,6 @@ def _choices(user: Any) -> tuple[list[Any], list[Any]]:
 
 def _is_admin(user: Any) -> bool:
     return principal_for(user).is_admin
-
-
-def _report_error(form: Any, exc: ApplicationError) -> None:
-    """A service's field errors go next to their field; the rest above the form."""
-    for field, errors in exc.errors.items():
-        form.add_error(field if field in form.fields else None, errors)
-    if not exc.errors:
-        form.add_error(None, str(exc.message))
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -235,14 +223,14 @@ def member_import_upload(request: HttpRequest) -> HttpResponse:
         try:  # the file's own problems are reported too, not only the missing campaign
             import_file_check(form.cleaned_data["file"])
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
     if valid:
         try:
             job = import_job_create(
                 actor=request.user, upload=form.cleaned_data["file"], campaign=form.cleaned_data["campaign"]
             )
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             return HttpResponseRedirect(reverse("members:import_detail", args=[job.pk]))
     return _import_page(request, form, status=400)
@@ -375,10 +363,10 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "conversion_width": min(100, _pct_number(stats.conversion) or 0),
             "redemption_pct": _pct(stats.benefits.rate),
             "redemption_width": min(100, _pct_number(stats.benefits.rate) or 0),
-            "arpu": _cny(stats.arpu),
-            "paying_arpu": _cny(stats.paying_arpu),
-            "near_low": _cny(stats.near_range[0]),
-            "near_high": _cny(stats.near_range[1]),
+            "arpu": format_cny(stats.arpu),
+            "paying_arpu": format_cny(stats.paying_arpu),
+            "near_low": format_cny(stats.near_range[0]),
+            "near_high": format_cny(stats.near_range[1]),
             "mix": [
                 {
                     "tier": t,
@@ -389,7 +377,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
                 for t in stats.mix
             ],
             "channels": [
-                {"row": row, "conversion": _pct(row.conversion), "arpu": _cny(row.arpu)} for row in stats.channels
+                {"row": row, "conversion": _pct(row.conversion), "arpu": format_cny(row.arpu)} for row in stats.channels
             ],
             "fee_bands": [
                 {"band": b, "label": FEE_BAND_LABELS[b.key], "range": _fee_range(b)} for b in stats.fee_bands
@@ -474,7 +462,7 @@ def tier_rule_set_new(request: HttpRequest) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             if rule_set.effective_from <= timezone.localdate():
                 messages.success(request, _("The new thresholds are in effect; every member's tier was recomputed."))
@@ -514,8 +502,8 @@ def benefits(request: HttpRequest) -> HttpResponse:
                     "rate": _pct(row.rate),
                     "width": min(100, _pct_number(row.rate) or 0),
                     "meets": row.rate is not None and row.rate >= REDEMPTION_TARGET,
-                    "cost": _cny(row.benefit.cost_per_redemption),
-                    "spent": _cny(row.cost),
+                    "cost": format_cny(row.benefit.cost_per_redemption),
+                    "spent": format_cny(row.cost),
                 }
                 for row in rows
             ],
@@ -524,7 +512,7 @@ def benefits(request: HttpRequest) -> HttpResponse:
             "rate": _pct(rate),
             "rate_width": min(100, _pct_number(rate) or 0),
             "meets": rate is not None and rate >= REDEMPTION_TARGET,
-            "spent": _cny(sum((row.cost for row in rows), Decimal("0.00"))),
+            "spent": format_cny(sum((row.cost for row in rows), Decimal("0.00"))),
             "target": _pct(REDEMPTION_TARGET, 0),
             "active_tab": "benefits",
         },

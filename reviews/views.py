@@ -25,6 +25,7 @@ from campaigns.permissions import campaign_policy, get_campaign_for_user
 from campaigns.services import campaign_members
 from core.errors import ApplicationError, Conflict, NotAllowed
 from core.permissions import Access, principal_for
+from core.web import apply_service_errors
 from teams.models import User
 
 from .forms import (
@@ -62,14 +63,6 @@ RECENT_SHOWN = 10
 
 
 # --- Shared pieces ---------------------------------------------------------------------------------
-
-
-def _report_error(form: Any, exc: ApplicationError) -> None:
-    """A service's field errors go next to their field; the rest above the form."""
-    for field, errors in exc.errors.items():
-        form.add_error(field if field in form.fields else None, errors)
-    if not exc.errors:
-        form.add_error(None, str(exc.message))
 
 
 def _redirect(name: str, *args: Any, anchor: str = "", query: str = "") -> HttpResponseRedirect:
@@ -158,7 +151,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
         except NotAllowed as exc:
             raise PermissionDenied(str(exc.message)) from None
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Series “%(series)s” created; its meetings are scheduled.") % {"series": series}
@@ -328,7 +321,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
         except NotAllowed as exc:
             raise PermissionDenied(str(exc.message)) from None
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Agenda item added."))
             return _redirect("reviews:run", meeting.pk, query=f"item={len(meeting.agenda) + 1}")
@@ -347,7 +340,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
         except NotAllowed as exc:
             raise PermissionDenied(str(exc.message)) from None
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -374,7 +367,7 @@ def minutes_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc.message))
             return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Minutes published and sent to the participants."))
             return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
@@ -410,7 +403,7 @@ def agenda_note(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         except ApplicationError as exc:
             if "key" in exc.errors:
                 raise Http404(exc.errors["key"][0]) from None
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             saved = True
     if request.htmx:  # the autosave: a word for the status line beside the form
@@ -464,7 +457,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc.message))
             return _redirect("reviews:meeting", meeting.pk, anchor="#minutes")
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             count = len(form.cleaned_data["attendees"])
             messages.success(request, _("Attendance recorded: %(n)d present.") % {"n": count})
@@ -539,7 +532,7 @@ def retrospective_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc.message))
             return _redirect("reviews:meeting", meeting.pk)
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Retrospective saved."))
             return _redirect("reviews:meeting", meeting.pk, anchor="#retrospective")

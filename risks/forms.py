@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 
 from budgets.models import BudgetLine
 from campaigns.models import Task
+from core.api.fields import MAX_ID
 from core.validators import BoundedDateField
 from teams.models import User
 
@@ -27,7 +28,6 @@ from .ratings import IMPACT_LABELS, PROBABILITY_LABELS, RATINGS
 from .selectors import LIVE
 
 # The largest id the database holds; a bigger one would overflow the query instead of matching nothing.
-MAX_ID = 2**63 - 1
 # Spaces, thousands separators and a currency mark are what people paste from a spreadsheet: accept them.
 _MONEY_NOISE = re.compile(r"[\s,_'’]|CNY|RMB|¥|￥", re.IGNORECASE)
 

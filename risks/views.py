@@ -33,7 +33,9 @@ from campaigns.selectors import campaign_today
 from campaigns.services import campaign_members
 from core.errors import ApplicationError, NotAllowed
 from core.exports import CONTENT_TYPES, export_response
+from core.formatting import format_cny
 from core.permissions import Access, principal_for
+from core.web import apply_service_errors
 from teams.models import User
 
 from . import exports
@@ -80,22 +82,8 @@ def _campaign_options(user: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _report_error(form: Any, exc: ApplicationError) -> None:
-    """A service's field errors go next to their field; the rest above the form."""
-    for field, errors in exc.errors.items():
-        form.add_error(field if field in form.fields else None, errors)
-    if not exc.errors:
-        form.add_error(None, str(exc.message))
-
-
 def _redirect(name: str, *args: Any, anchor: str = "") -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse(name, args=args) + anchor)
-
-
-def _cny(value: Decimal | float | None) -> str:
-    if value is None:
-        return "—"
-    return number_format(Decimal(str(value)).quantize(Decimal("0.01")), decimal_pos=2, force_grouping=True)
 
 
 # --- Register --------------------------------------------------------------------------------------
@@ -303,7 +291,7 @@ def _detail_context(request: HttpRequest, risk: Risk, *, review_form: ReviewForm
         "probability_label": PROBABILITY_LABELS[risk.probability],
         "impact_label": IMPACT_LABELS[risk.impact],
         "band_label": Band(risk.band).label,
-        "cost": _cny(risk.cost_impact) if risk.cost_impact is not None else None,
+        "cost": format_cny(risk.cost_impact) if risk.cost_impact is not None else None,
     }
 
 
@@ -339,7 +327,7 @@ def risk_review(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             review = risk_review_record(risk=risk, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -381,7 +369,7 @@ def risk_create(request: HttpRequest) -> HttpResponse:
         try:
             risk = risk_save(campaign=campaign, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Risk “%(title)s” added.") % {"title": risk.title})
             return _redirect("risks:detail", risk.pk)
@@ -406,7 +394,7 @@ def risk_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             risk_save(campaign=risk.campaign, actor=request.user, risk=risk, **form.cleaned_data)
         except ApplicationError as exc:
-            _report_error(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Risk “%(title)s” saved.") % {"title": form.cleaned_data["title"]})
             return _redirect("risks:detail", risk.pk)
@@ -446,8 +434,8 @@ def risk_exposure(request: HttpRequest, campaign_pk: int) -> HttpResponse:
         risk.chance = 1.0 if risk.status == RiskStatus.OCCURRED else OCCURRENCE[risk.probability]
         risk.expected_cost = Decimal(str(risk.chance)) * (risk.cost_impact or Decimal(0))
         risk.chance_pct = round(risk.chance * 100)
-        risk.expected_cost_text = _cny(risk.expected_cost)
-        risk.cost_text = _cny(risk.cost_impact) if risk.cost_impact is not None else "—"
+        risk.expected_cost_text = format_cny(risk.expected_cost)
+        risk.cost_text = format_cny(risk.cost_impact) if risk.cost_impact is not None else "—"
     risks.sort(key=lambda r: (-r.expected_cost, -r.score, r.pk))
     edges = exposure.histogram_edges
     reserve = float(exposure.reserve) if exposure.reserve is not None else None
@@ -486,12 +474,12 @@ def risk_exposure(request: HttpRequest, campaign_pk: int) -> HttpResponse:
             "chart": chart,
             "has_costs": has_costs,
             "covers": covers,
-            "shortfall": _cny(exposure.cost_p90 - exposure.reserve) if covers is False else None,
+            "shortfall": format_cny(exposure.cost_p90 - exposure.reserve) if covers is False else None,
             "money": {
-                "p50": _cny(exposure.cost_p50),
-                "p90": _cny(exposure.cost_p90),
-                "mean": _cny(exposure.cost_mean),
-                "reserve": _cny(exposure.reserve) if exposure.reserve is not None else None,
+                "p50": format_cny(exposure.cost_p50),
+                "p90": format_cny(exposure.cost_p90),
+                "mean": format_cny(exposure.cost_mean),
+                "reserve": format_cny(exposure.reserve) if exposure.reserve is not None else None,
             },
             "can_write": campaign.access >= Access.WRITE,
         },

@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import ApplicationError
 from core.permissions import Access, parse_pk
 from core.security import lockout_message
+from core.web import apply_service_errors, safe_next
 
 from .forms import MembershipForm, ProfileForm
 from .models import User
@@ -103,10 +103,7 @@ def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
                 team=team, user=form.cleaned_data["username"], role=form.cleaned_data["role"], actor=request.user
             )
         except ApplicationError as exc:
-            for field, errors in exc.errors.items():
-                form.add_error(field if field in form.fields else None, errors)
-            if not exc.errors:
-                form.add_error(None, str(exc.message))
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Team membership saved."))
             return HttpResponseRedirect(reverse("teams:detail", args=[team.pk]))
@@ -161,11 +158,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Switch the interface language; for a logged-in user the choice is stored on their profile."""
     language = request.POST.get("language", "")
     supported = {code for code, _name in settings.LANGUAGES}
-    target = request.POST.get("next") or request.headers.get("referer") or reverse("home")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("home")
+    target = safe_next(request, reverse("home"))
     response = HttpResponseRedirect(target)
     if language not in supported:
         messages.error(request, _("That language is not available."))

@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError, Conflict, NotAllowed
+from core.formatting import cny_text
 from core.permissions import Access, principal_for
+from core.web import apply_service_errors
 
 from .. import services
 from ..checklists import CHECKLISTS
@@ -164,15 +166,12 @@ def expense_add(request: HttpRequest, pk: int) -> HttpResponse:
         except (Conflict, NotAllowed) as exc:
             return refuse(request, exc, _detail_url(budget))
         except ApplicationError as exc:
-            for name, errs in exc.errors.items():
-                form.add_error(name if name in form.fields else None, errs)
-            if not exc.errors:
-                form.add_error(None, str(exc.message))
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request,
                 _("Recorded %(amount)s against %(line)s.")
-                % {"amount": services.cny(data["amount"]), "line": line.get_category_display()},
+                % {"amount": cny_text(data["amount"]), "line": line.get_category_display()},
             )
             return HttpResponseRedirect(f"{_detail_url(budget)}#lines")
     return detail_response(request, budget, expense_form=form, status=400)

@@ -10,10 +10,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.formatting import cny_text
 from core.models import AuditEntry
 
 from ..models import Budget, BudgetLine, Decision, SignoffRole
-from ..services import cny
 
 ACTION_LABELS = {
     "budget.created": gettext_lazy("Created"),
@@ -62,8 +62,8 @@ def _snapshot_summary(snapshot: dict[str, Any]) -> str:
     count, total = _lines_figure(snapshot)
     return _("%(count)d lines totalling %(sum)s under a cap of %(cap)s; reserve %(pct)s %%.") % {
         "count": count,
-        "sum": cny(total),
-        "cap": cny(_money(snapshot.get("total")) or Decimal(0)),
+        "sum": cny_text(total),
+        "cap": cny_text(_money(snapshot.get("total")) or Decimal(0)),
         "pct": _pct(snapshot.get("reserve_pct")),
     }
 
@@ -73,7 +73,7 @@ def _update_summary(before: dict[str, Any], after: dict[str, Any]) -> str:
     if before.get("total") != after.get("total"):
         parts.append(
             _("cap %(old)s → %(new)s")
-            % {"old": cny(_money(before.get("total")) or 0), "new": cny(_money(after.get("total")) or 0)}
+            % {"old": cny_text(_money(before.get("total")) or 0), "new": cny_text(_money(after.get("total")) or 0)}
         )
     if before.get("reserve_pct") != after.get("reserve_pct"):
         parts.append(
@@ -85,7 +85,7 @@ def _update_summary(before: dict[str, Any], after: dict[str, Any]) -> str:
     if (old_count, old_sum) != (new_count, new_sum):
         parts.append(
             _("lines %(old_n)d (%(old)s) → %(new_n)d (%(new)s)")
-            % {"old_n": old_count, "old": cny(old_sum), "new_n": new_count, "new": cny(new_sum)}
+            % {"old_n": old_count, "old": cny_text(old_sum), "new_n": new_count, "new": cny_text(new_sum)}
         )
     elif before.get("lines") != after.get("lines"):
         parts.append(_("line details changed, same total"))
@@ -140,7 +140,7 @@ def describe(entry: AuditEntry, line_labels: dict[int, str]) -> str:
     if action == "budget.expense":
         day = parse_date(str(after.get("date") or ""))
         return _("%(amount)s on %(line)s, dated %(date)s.") % {
-            "amount": cny(_money(after.get("amount")) or Decimal(0)),
+            "amount": cny_text(_money(after.get("amount")) or Decimal(0)),
             "line": line_labels.get(after.get("line"), _("a line")),
             "date": date_format(day, "SHORT_DATE_FORMAT") if day else after.get("date", "—"),
         }

@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.filters import query_filters
 from core.api.mixins import PolicyViewSetMixin
 from core.errors import ApplicationError, Conflict
 from core.permissions import Access
@@ -64,15 +65,6 @@ from .serializers import (
     ScheduleSerializer,
     TaskSerializer,
 )
-
-
-def query_filters(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    """Validated query parameters (400 naming the parameter when one is malformed); blank ones are ignored."""
-    data = {key: value for key, value in request.query_params.items() if value.strip()}
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
 
 # --- Playbooks ---------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from core.errors import ApplicationError
 from core.permissions import Access, parse_pk
+from core.web import apply_service_errors
 from teams.selectors import team_list
 
 from .. import selectors, services
@@ -38,18 +38,6 @@ from ..models import Campaign, Milestone, Phase
 from ..permissions import campaign_abilities, get_campaign_for_user
 
 PAGE_SIZE = 25
-
-
-def _report_error(request: HttpRequest, form: forms.Form, exc: ApplicationError) -> None:
-    """Field errors go next to their field; everything else becomes a flash message."""
-    for field, errors in exc.errors.items():
-        if field in form.fields:
-            form.add_error(field, errors)
-        else:
-            for error in errors:
-                messages.error(request, error)
-    if not exc.errors:
-        messages.error(request, str(exc.message))
 
 
 def _redirect(name: str, *args: Any) -> HttpResponseRedirect:
@@ -119,7 +107,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
             else:
                 campaign = services.campaign_create(end_date=data["end_date"], **common)
         except ApplicationError as exc:
-            _report_error(request, form, exc)
+            apply_service_errors(form, exc, request=request)
         else:
             messages.success(request, _("Campaign %(code)s created.") % {"code": campaign.code})
             return _redirect("campaigns:detail", campaign.pk)
@@ -142,7 +130,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.campaign_update(campaign=campaign, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _report_error(request, form, exc)
+            apply_service_errors(form, exc, request=request)
         else:
             messages.success(request, _("Campaign saved."))
             return _redirect("campaigns:detail", campaign.pk)
@@ -197,7 +185,7 @@ def campaign_copy(request: HttpRequest, pk: int) -> HttpResponse:
                 team=data["team"],
             )
         except ApplicationError as exc:
-            _report_error(request, form, exc)
+            apply_service_errors(form, exc, request=request)
         else:
             messages.success(
                 request, _("Copied %(source)s as %(code)s.") % {"source": campaign.code, "code": copy.code}
@@ -219,7 +207,7 @@ def campaign_save_playbook(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             playbook = services.playbook_save_from_campaign(actor=request.user, campaign=campaign, **form.cleaned_data)
         except ApplicationError as exc:
-            _report_error(request, form, exc)
+            apply_service_errors(form, exc, request=request)
         else:
             messages.success(
                 request,
@@ -284,7 +272,7 @@ def phase_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             phase = services.phase_save(campaign=campaign, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _report_error(request, form, exc)
+            apply_service_errors(form, exc, request=request)
         else:
             messages.success(request, _("Phase “%(name)s” added.") % {"name": phase.name})
             return _redirect("campaigns:plan", campaign.pk)
@@ -300,7 +288,7 @@ def phase_edit(request: HttpRequest, pk: int, phase_id: int) -> HttpResponse:
         try:
             services.phase_save(campaign=campaign, actor=request.user, phase=phase, **form.cleaned_data)
         except ApplicationError as exc:
-            _report_error(request, form, exc)
+            apply_service_errors(form, exc, request=request)
         else:
             messages.success(request, _("Phase “%(name)s” saved.") % {"name": form.cleaned_data["name"]})
             return _redirect("campaigns:plan", campaign.pk)
@@ -321,7 +309,7 @@ def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             milestone = services.milestone_save(campaign=campaign, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _report_error(request, form, exc)
+            apply_service_errors(form, exc, request=request)
         else:
             messages.success(request, _("Milestone “%(name)s” added.") % {"name": milestone.name})
             return _redirect("campaigns:plan", campaign.pk)
@@ -337,7 +325,7 @@ def milestone_edit(request: HttpRequest, pk: int, milestone_id: int) -> HttpResp
         try:
             services.milestone_save(campaign=campaign, actor=request.user, milestone=milestone, **form.cleaned_data)
         except ApplicationError as exc:
-            _report_error(request, form, exc)
+            apply_service_errors(form, exc, request=request)
         else:
             messages.success(request, _("Milestone “%(name)s” saved.") % {"name": form.cleaned_data["name"]})
             return _redirect("campaigns:plan", campaign.pk)

@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import MAX_ID
+
 from ..models import AgeBand, ImportJob, ImportRowError, ImportStatus, Member, Tier, TierCode
 from ..privacy import mask_name, mask_phone
 
 # The largest primary key the database can hold; beyond it a filter would overflow instead of matching nothing.
-MAX_ID = 2**63 - 1
 ERRORS_SHOWN = 1000
 
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.api.serializers import MAX_ID, related_field
 from campaigns.models import Campaign
 from campaigns.permissions import campaign_policy
+from core.api.fields import MAX_ID, related_field
 from core.roles import TeamRole
 from core.validators import TEXT_MAX_LENGTH, ApiDateField
 from teams.models import User

@@ -20,8 +20,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from campaigns.api.views import query_filters
 from campaigns.permissions import campaign_policy
+from core.api.filters import query_filters
 from core.api.mixins import PolicyViewSetMixin
 from core.permissions import Access, parse_pk
 from teams.models import User

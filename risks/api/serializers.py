@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from budgets.models import BudgetLine
-from campaigns.api.serializers import MAX_ID, related_field
 from campaigns.models import Campaign, Task
 from campaigns.permissions import campaign_part_policy, campaign_policy
+from core.api.fields import MAX_ID, related_field
 from core.validators import ApiDateField
 from teams.models import User
 

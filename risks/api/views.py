@@ -16,8 +16,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from campaigns.api.views import query_filters
 from campaigns.selectors import campaign_today
+from core.api.filters import query_filters
 from core.api.mixins import PolicyViewSetMixin
 from core.permissions import Access
 from core.services.audit import audit_record
