@@ -1,16 +1,7 @@
-// Budget pages: remove a line row, confirm a submit button's own question, focus a row added by htmx.
+// Budget pages: remove a line row, focus a row added by htmx (confirmations: concord.js).
 // Everything here is an enhancement: without JavaScript the "remove" box is ticked and the server drops the row.
 (function () {
   "use strict";
-
-  // <button data-confirm="…"> inside a form: ask before that button submits (e.g. Reject beside Approve).
-  document.addEventListener("submit", function (event) {
-    var button = event.submitter;
-    if (button && button.dataset && button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
-    }
-  }, true);
 
   // Ticking a row's remove box takes the row off the page, and the live summary is told.
   document.addEventListener("change", function (event) {

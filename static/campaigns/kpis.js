@@ -4,18 +4,22 @@
 (function () {
   "use strict";
 
-  var STYLE = {
-    actual: { borderColor: "#7a1f5c", backgroundColor: "#7a1f5c", borderWidth: 2.5, pointRadius: 3 },
-    forecast: { borderColor: "#0d6efd", backgroundColor: "#0d6efd", borderDash: [6, 4], borderWidth: 2, pointRadius: 2 },
-    target: { borderColor: "#198754", backgroundColor: "#198754", borderDash: [2, 3], borderWidth: 1.5, pointRadius: 0 }
-  };
+  function styles() {
+    var c = window.ConcordCharts.colours();
+    return {
+      actual: { borderColor: c.brand, backgroundColor: c.brand, borderWidth: 2.5, pointRadius: 3 },
+      forecast: { borderColor: c.primary, backgroundColor: c.primary, borderDash: [6, 4], borderWidth: 2, pointRadius: 2 },
+      target: { borderColor: c.success, backgroundColor: c.success, borderDash: [2, 3], borderWidth: 1.5, pointRadius: 0 }
+    };
+  }
 
   function draw(canvas) {
     if (typeof window.Chart !== "function" || window.Chart.getChart(canvas)) return;
     var source = document.getElementById(canvas.getAttribute("data-kpi-chart"));
     if (!source) return;
     var chart = JSON.parse(source.textContent);
-    var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var reduceMotion = window.ConcordCharts.reduceMotion();
+    var STYLE = styles();
     new window.Chart(canvas, {
       type: "line",
       data: {

@@ -16,7 +16,7 @@
     }
     var labels = rows.map(function (row) { return row.name; });
     var percents = rows.map(function (row) { return row.percent; });
-    var reached = getComputedStyle(document.documentElement).getPropertyValue("--concord-brand").trim() || "#7a1f5c";
+    var reached = window.ConcordCharts.colours().brand;
 
     // Room for one bar pair per KPI, so long lists stay readable on a phone.
     canvas.parentElement.style.height = Math.max(180, rows.length * 56 + 60) + "px";
@@ -102,7 +102,7 @@
     if (!rows.length) {
       return;
     }
-    var brand = getComputedStyle(document.documentElement).getPropertyValue("--concord-brand").trim() || "#7a1f5c";
+    var brand = window.ConcordCharts.colours().brand;
     canvas.parentElement.style.height = Math.max(160, rows.length * 44 + 70) + "px";
     new window.Chart(canvas, {
       type: "bar",

@@ -1,11 +1,21 @@
 // Concord's small behaviours, kept out of inline attributes so a strict Content-Security-Policy holds.
 (function () {
   "use strict";
-  // <form data-confirm="Question?">: ask before a destructive submit.
+  // The one confirmation handler: <form data-confirm="Question?"> asks before a destructive submit, and a submit
+  // button's own data-confirm (e.g. Reject beside Approve) asks instead; a button with data-no-confirm skips it.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var skip = event.submitter && event.submitter.hasAttribute("data-no-confirm");
-    if (form instanceof HTMLFormElement && form.dataset.confirm && !skip && !window.confirm(form.dataset.confirm)) {
+    var button = event.submitter;
+    if (!(form instanceof HTMLFormElement)) {
+      return;
+    }
+    var question = form.dataset.confirm || "";
+    if (button && button.dataset && button.dataset.confirm) {
+      question = button.dataset.confirm;
+    } else if (button && button.hasAttribute("data-no-confirm")) {
+      question = "";
+    }
+    if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
     }

@@ -3,9 +3,10 @@
 (function () {
   "use strict";
 
-  var BRAND = "#7a1f5c";
-  var TIER_COLOURS = ["#adb5bd", "#0d6efd", "#7a1f5c"];
-  var TARGET = "#212529";
+  var C = window.ConcordCharts.colours();
+  var BRAND = C.brand;
+  var TIER_COLOURS = [C.gray, C.primary, C.brand];
+  var TARGET = C.dark;
 
   function percentTicks(value) {
     return value + " %";
@@ -45,8 +46,8 @@
         datasets: [{
           label: data.text.members,
           data: data.fees.counts,
-          backgroundColor: data.fees.near.map(function (near) { return near ? "#fd7e14" : "rgba(122, 31, 92, .55)"; }),
-          borderColor: data.fees.near.map(function (near) { return near ? "#b35900" : BRAND; }),
+          backgroundColor: data.fees.near.map(function (near) { return near ? C.orange : C.brandSoft; }),
+          borderColor: data.fees.near.map(function (near) { return near ? C.orangeDeep : BRAND; }),
           borderWidth: 1,
           borderRadius: 3
         }]
@@ -70,12 +71,12 @@
       data: {
         labels: data.periods.labels,
         datasets: [
-          { type: "bar", label: data.text.to_mid_high, data: data.periods.to_mid_high, backgroundColor: "#0d6efd",
+          { type: "bar", label: data.text.to_mid_high, data: data.periods.to_mid_high, backgroundColor: C.primary,
             stack: "upgrades", yAxisID: "y", order: 2 },
           { type: "bar", label: data.text.to_top, data: data.periods.to_top, backgroundColor: BRAND,
             stack: "upgrades", yAxisID: "y", order: 2 },
-          { type: "line", label: data.text.joined, data: data.periods.joined, borderColor: "#198754",
-            backgroundColor: "#198754", tension: 0.25, pointRadius: 2, yAxisID: "y1", order: 1 }
+          { type: "line", label: data.text.joined, data: data.periods.joined, borderColor: C.success,
+            backgroundColor: C.success, tension: 0.25, pointRadius: 2, yAxisID: "y1", order: 1 }
         ]
       },
       options: {
@@ -103,7 +104,7 @@
         datasets: [
           { type: "bar", label: data.text.conversion, data: data.channels.conversion, borderRadius: 3,
             backgroundColor: data.channels.conversion.map(function (v) {
-              return v >= data.channels.target ? "#198754" : "rgba(122, 31, 92, .7)";
+              return v >= data.channels.target ? C.success : C.brandSoft;
             }), order: 2 },
           { type: "line", label: data.text.conversion_target, data: target, borderColor: TARGET, borderDash: [6, 4],
             borderWidth: 1.5, pointRadius: 0, order: 1 }

@@ -13,8 +13,9 @@
     if (!data.shares || !data.shares.length) {
       return;
     }
-    var brand = getComputedStyle(document.documentElement).getPropertyValue("--concord-brand").trim() || "#7a1f5c";
-    var beyond = "#dc3545";
+    var palette = window.ConcordCharts.colours();
+    var brand = palette.brand;
+    var beyond = palette.danger;
     var anyBeyond = data.beyond.some(function (b) { return b; });
     // Two datasets (within / beyond the reserve) so the legend names both colours; each bar is in one of them.
     var datasets = [{
