@@ -33,8 +33,6 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
 # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto, and its X-Forwarded-For for the client's address.
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
-# Set by the test settings; lets pages and services know they are under test.
-TESTING = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .settings import *  # noqa: F403
 
-TESTING = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Unit tests run tasks in-process; tests marked `worker` switch this off and use a real worker.

@@ -1,10 +1,10 @@
-"""The top navigation. An entry whose page does not exist yet is shown disabled, not as a dead link."""
+"""The top navigation: one entry per app, some only for holders of an org-wide role; the most specific match is active."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -34,16 +34,13 @@ def nav_items(current_path: str, roles: frozenset[str] = frozenset()) -> list[di
     for entry in NAV_ENTRIES:
         if entry.roles and not entry.roles & roles:
             continue
-        try:
-            url = reverse(entry.url_name)
-        except NoReverseMatch:
-            url = None
+        url = reverse(entry.url_name)
         items.append(
             {
                 "key": entry.key,
                 "label": entry.label,
                 "url": url,
-                "active": bool(url) and current_path.startswith(url),
+                "active": current_path.startswith(url),
             }
         )
     # Only the most specific match is active (/campaigns/portfolio/ is not also "Campaigns").

@@ -80,9 +80,6 @@ class Tier(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def covers(self, fee: Decimal) -> bool:
-        return fee >= self.min_annual_fee
-
 
 class Member(models.Model):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
