@@ -1,3 +1,5 @@
+"""Budgets (versioned, locked once submitted), their lines, sign-offs and expenses (SPEC 4, Contract names)."""
+
 from __future__ import annotations
 
 from decimal import Decimal

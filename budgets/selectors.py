@@ -1,3 +1,6 @@
+"""Reads on budgets: the sign-off queue, the overview panel, burn and totals, sign-off state, diffs between
+versions."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -35,6 +38,7 @@ def budget_left_review(*, user: Any, pk: Any) -> Budget | None:
 
 
 def late_signoff_conflict(budget: Budget) -> Conflict:
+    """The 409 for a sign-off that arrives after the budget left review, saying what became of it."""
     return Conflict(
         _("This budget is %(status)s, not in review; there is nothing to sign.")
         % {"status": budget.get_status_display()}
@@ -111,6 +115,7 @@ def burn_level(burn: Decimal | None) -> str:
 
 
 def burn_pct(spent: Decimal, amount: Decimal) -> Decimal:
+    """Spent as a percentage of the amount, one decimal (0 for an empty amount)."""
     return (spent * HUNDRED / amount).quantize(Decimal("0.1")) if amount else Decimal(0)
 
 
@@ -131,10 +136,12 @@ def lines_with_spent(budget: Budget) -> list[BudgetLine]:
 
 
 def line_prefetch() -> Prefetch:
+    """Prefetch of a budget's lines with their channels, in their order."""
     return Prefetch("lines", queryset=BudgetLine.objects.select_related("channel").order_by("position", "id"))
 
 
 def signoff_prefetch() -> Prefetch:
+    """Prefetch of a budget's sign-offs with their signers, oldest first."""
     return Prefetch("signoffs", queryset=Signoff.objects.select_related("signer").order_by("signed_at", "id"))
 
 
@@ -174,6 +181,7 @@ class Totals:
 
 
 def totals_for(budget: Budget, lines: list[BudgetLine]) -> Totals:
+    """The budget's sums (lines, rigid, flexible, reserve, required reserve, remaining, spent) from its loaded lines."""
     line_sum = sum((line.amount for line in lines), Decimal(0))
     return Totals(
         line_sum=line_sum,

@@ -248,6 +248,7 @@ def budget_update(
 
 
 def approvers_for(role: str) -> list[User]:
+    """Active holders of an approver role (``finance``, ``marketing`` or ``tech``); segregation of duties is not applied here."""
     return list(User.objects.filter(groups__name=f"{role}_approver", is_active=True).distinct())
 
 
@@ -448,6 +449,7 @@ def _decide(budget: Budget, status: str, actor: User) -> None:
 
 
 def pending_roles(budget: Budget) -> list[str]:
+    """The roles that have not yet signed this version."""
     signed = set(budget.signoffs.values_list("role", flat=True))
     return [role for role in SignoffRole.values if role not in signed]
 

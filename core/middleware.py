@@ -1,3 +1,5 @@
+"""Per-request middleware: the user's language and time zone, and the strict Content-Security-Policy header."""
+
 from __future__ import annotations
 
 import zoneinfo

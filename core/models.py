@@ -1,3 +1,5 @@
+"""Kernel models: the hash-chained audit ledger (and its chain head) and the notification inbox."""
+
 from __future__ import annotations
 
 from django.conf import settings

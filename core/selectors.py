@@ -16,6 +16,7 @@ def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notif
 
 
 def notification_unread_count(*, user: Any) -> int:
+    """How many unread notifications the user has (one COUNT)."""
     if not getattr(user, "is_authenticated", False):
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

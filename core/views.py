@@ -1,3 +1,5 @@
+"""Kernel pages: the notification inbox with its htmx pieces, and the product's own 400/403/404/500 pages."""
+
 from __future__ import annotations
 
 from django.contrib import messages

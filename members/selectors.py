@@ -75,6 +75,7 @@ def member_campaigns(*, user: Any) -> QuerySet[Campaign]:
 
 
 def member_channels(*, campaigns: QuerySet[Campaign]) -> QuerySet[Channel]:
+    """The channels of the given campaigns, for the analytics filter."""
     return (
         Channel.objects.filter(campaign__in=campaigns)
         .select_related("campaign")
@@ -101,6 +102,7 @@ def import_job_list_for(*, user: Any) -> QuerySet[ImportJob]:
 
 
 def member_scope(*, user: Any, campaign: int | None = None, channel: int | None = None) -> QuerySet[Member]:
+    """Members the user may see, narrowed to a campaign and/or channel that brought them in."""
     members = member_list_for(user)
     if campaign is not None:
         members = members.filter(source_campaign_id=campaign)
@@ -133,6 +135,7 @@ def near_threshold_range() -> tuple[Decimal, Decimal]:
 def near_threshold_members(
     members: QuerySet[Member], fee_range: tuple[Decimal, Decimal] | None = None
 ) -> QuerySet[Member]:
+    """Members whose fee is just below the mid-high threshold: candidates for an upgrade offer."""
     low, high = fee_range or near_threshold_range()
     return members.filter(annual_fee__gte=low, annual_fee__lte=high)
 

@@ -1,3 +1,5 @@
+"""Celery tasks of the membership programme: imports (own queue), the import watchdog and the daily tier job."""
+
 from __future__ import annotations
 
 import logging

@@ -189,6 +189,7 @@ def minutes_draft_save(*, meeting: Meeting, actor: User, minutes: str) -> Meetin
 
 @transaction.atomic
 def agenda_add_item(*, meeting: Meeting, actor: User, title: str) -> dict[str, Any]:
+    """Add the chair's own item at the end of the agenda (the chair or the campaign's lead)."""
     meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
     meeting_require_chair(meeting, actor)
     if not title.strip():
@@ -201,6 +202,7 @@ def agenda_add_item(*, meeting: Meeting, actor: User, title: str) -> dict[str, A
 
 @transaction.atomic
 def agenda_reorder(*, meeting: Meeting, actor: User, keys: list[str]) -> Meeting:
+    """Put the agenda in the given order of item keys (the chair or the campaign's lead)."""
     meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
     meeting_require_chair(meeting, actor)
     by_key = {item["key"]: item for item in meeting.agenda}

@@ -1,3 +1,5 @@
+"""The risk register (SPEC 5): risks on the 5×5 matrix, their reviews and alert events."""
+
 from __future__ import annotations
 
 from django.conf import settings

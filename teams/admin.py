@@ -1,3 +1,5 @@
+"""Django admin for staff accounts, departments, teams and their memberships."""
+
 from __future__ import annotations
 
 from django.contrib import admin

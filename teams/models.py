@@ -1,3 +1,5 @@
+"""Staff (the custom User), departments, teams (task forces and their sub-teams) and team memberships (SPEC 2)."""
+
 from __future__ import annotations
 
 import zoneinfo

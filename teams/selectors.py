@@ -15,8 +15,10 @@ def team_list(*, user: Any) -> QuerySet[Team]:
 
 
 def team_members(*, team: Team) -> QuerySet[TeamMembership]:
+    """The team's memberships with their users, ordered by role and name."""
     return team.memberships.select_related("user", "user__department").order_by("role", "user__username")
 
 
 def department_list() -> QuerySet[Department]:
+    """Every department, by code."""
     return Department.objects.all()

@@ -1,3 +1,5 @@
+"""Writes on team memberships: who may add, change or remove members, and the rule that a team keeps a lead."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,5 @@
+"""Login (with lock-out), team pages and membership editing, the profile and the language switch."""
+
 from __future__ import annotations
 
 from django.conf import settings

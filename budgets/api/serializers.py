@@ -1,3 +1,5 @@
+"""API shapes for budgets, their lines, sign-offs, expenses and the diff between versions (SPEC 4)."""
+
 from __future__ import annotations
 
 from decimal import Decimal

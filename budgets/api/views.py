@@ -1,3 +1,5 @@
+"""Budgets API: versions with their lines, submit/withdraw/revise, sign-offs, expenses and diffs (SPEC 4)."""
+
 from __future__ import annotations
 
 from django.db.models import DecimalField, Prefetch, Sum, Value

@@ -1,3 +1,6 @@
+"""The kernel's API: API tokens (issue on POST, revoke on DELETE) and the notification inbox (list, read, read
+all)."""
+
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _

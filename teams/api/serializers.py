@@ -1,3 +1,5 @@
+"""API shapes for the current user (``me``), departments, teams and team members."""
+
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _

@@ -1,3 +1,5 @@
+"""Teams API: ``me`` (read, change language and time zone), departments, teams and their members."""
+
 from __future__ import annotations
 
 from django.db.models import Count
