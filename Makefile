@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format vendor bench clean install install-dev translations messages
+.PHONY: run test test-fast lint format vendor bench clean install install-dev translations messages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.installed-dev
 	$(PY) manage.py compile_catalogue
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make test-fast: the edit loop — everything but the slow, browser (e2e) and fault-injection tests
+test-fast: $(VENV)/.installed-dev
+	$(PY) manage.py compile_catalogue
+	$(PY) -m pytest -m "not slow and not e2e and not faults" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

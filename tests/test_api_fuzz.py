@@ -46,6 +46,8 @@ from reviews.models import ActionItem, Meeting, ReviewSeries
 from risks.models import Risk
 from teams.models import Department, Team, User
 
+pytestmark = pytest.mark.slow  # a site-wide sweep; `make test-fast` leaves it out
+
 # Dates anywhere in Python's calendar, with the edges of SPEC 10.1's bounds (2000-01-01..2100-12-31) and the
 # far end (9999-12-31, the "date typo" of issue 13) drawn often: out-of-bounds dates must be a 400, never a 5xx.
 EDGE_DATES = [dt.date(1, 1, 1), dt.date(1999, 12, 31), dt.date(2000, 1, 1), dt.date(2100, 12, 31)]

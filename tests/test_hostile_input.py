@@ -26,7 +26,7 @@ from reviews.models import ActionItem, Meeting, StatusUpdate
 from risks.models import Risk
 from teams.models import Team, User
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]  # slow: a site-wide sweep
 
 # Pages that are not pages: POST-only actions answer 405 to a GET, which is fine, but these leave the site.
 SKIPPED = {"logout", "set_language", "api-docs", "schema"}

@@ -42,6 +42,8 @@ from django.core import serializers
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+pytestmark = pytest.mark.slow  # a site-wide sweep; `make test-fast` leaves it out
+
 ANONYMOUS = "anonymous"
 PERSONAS = ("admin", "lead", "deputy", "staff", "viewer", "finance", "marketing", "tech", "exec", "outsider")
 # Sentinel: "the login redirect" on HTML pages, 401 on the API.

@@ -14,7 +14,7 @@ from members.models import ImportJob, ImportRowError, Member
 from tests.members.conftest import HEADER, create_job, upload
 from tests.worker import running_worker, wait_for
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROWS = 40_000
 WORKER_ENV = {"MEMBER_IMPORT_BATCH_ROWS": "2000", "MEMBER_IMPORT_LEASE_SECONDS": "3"}

@@ -18,7 +18,8 @@ from reviews.models import Meeting, ReminderSent, ReviewSeries
 from teams.models import User
 from tests.worker import ARTIFACTS, running_worker, wait_for
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# slow: 5,000 participants through a real worker that is killed and redelivered (about 100 s).
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PEOPLE = 5000
 WORKER_ENV = {"CELERY_VISIBILITY_TIMEOUT": "3"}
