@@ -245,3 +245,63 @@ def phase_row(ps: PhaseStatus) -> dict[str, Any]:
         "milestones": ps.milestones,
         "late_count": len(ps.late_tasks),
     }
+
+
+def campaign_gantt(*, campaign: Campaign, today: dt.date) -> dict[str, Any]:
+    """The timeline of a campaign: Frappe Gantt bars (``data``: dates, progress, dependencies, the critical path and
+    its links), the CPM schedule as table rows, the schedule itself and the slip in days (three queries). Raises
+    CycleError for a plan with a cycle, which the task services never write."""
+    rows = list(
+        Task.objects.filter(campaign=campaign)
+        .order_by("start_date", "due_date", "id")
+        .values_list("pk", "title", "start_date", "due_date", "status", "progress")
+    )
+    edges = list(
+        TaskDependency.objects.filter(successor__campaign=campaign).values_list("predecessor_id", "successor_id")
+    )
+    schedule = campaign_schedule(campaign=campaign, today=today)
+    times = schedule.by_task()
+    predecessors: dict[int, list[int]] = {}
+    for pred, succ in edges:
+        predecessors.setdefault(succ, []).append(pred)
+    data, table = [], []
+    for task_pk, title, start, due, status, progress in rows:
+        t = times[task_pk]
+        preds = sorted(predecessors.get(task_pk, []))
+        # A link is on the critical path when both ends are critical and nothing separates them.
+        critical_links = [
+            p
+            for p in preds
+            if t.critical and times[p].critical and (t.earliest_start - times[p].earliest_finish).days == 1
+        ]
+        data.append(
+            {
+                "id": f"t{task_pk}",
+                "name": title,
+                "start": start.isoformat(),
+                "end": due.isoformat(),
+                "progress": 100 if status == TaskStatus.DONE else progress,
+                "dependencies": ", ".join(f"t{p}" for p in preds),
+                "custom_class": "critical" if t.critical else "",
+                "critical_dependencies": [f"t{p}" for p in critical_links],
+            }
+        )
+        table.append(
+            {
+                "pk": task_pk,
+                "title": title,
+                "times": t,
+                "late": status != TaskStatus.DONE and due < today,
+                "status": TaskStatus(status).label,
+            }
+        )
+    table.sort(key=lambda r: (r["times"].earliest_start, r["times"].earliest_finish, r["pk"]))
+    slip = (schedule.projected_end - schedule.end).days if schedule.end and schedule.projected_end else 0
+    return {
+        "task_count": len(rows),
+        "data": data,
+        "table": table,
+        "schedule": schedule,
+        "slip_days": slip,
+        "critical_count": len(schedule.critical_path),
+    }

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict, NotAllowed
@@ -479,19 +479,59 @@ def _check_phase_of(campaign: Campaign, phase: Phase | None, field: str = "phase
         raise ApplicationError(errors={field: _("This phase belongs to another campaign.")})
 
 
+def _values(obj: Any, names: Iterable[str]) -> dict[str, Any]:
+    """The named fields of a row as the audit ledger keeps them (foreign keys as ids)."""
+    return {name: getattr(obj, f"{name}_id" if name in ("phase", "owner") else name) for name in names}
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields whose value changed, before and after."""
+    keys = [k for k in after if before.get(k) != after[k]]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def _delete(obj: Any) -> None:
+    """Delete a row, or 409 while other records still refer to it."""
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except (ProtectedError, RestrictedError):
+        raise Conflict(_("Other records still refer to this, so it cannot be deleted.")) from None
+
+
+PHASE_FIELDS = ("name", "order", "start_date", "end_date")
+MILESTONE_FIELDS = ("phase", "name", "due_date", "deliverable", "done", "done_on")
+
+
 @transaction.atomic
 def phase_save(*, campaign: Campaign, actor: User, phase: Phase | None = None, **fields: Any) -> Phase:
+    """Create or change a phase of the campaign (dates within bounds, end not before start); audited."""
+    created = phase is None
     phase = phase or Phase(campaign=campaign)
+    before = {} if created else _values(phase, PHASE_FIELDS)
     for key, value in fields.items():
         setattr(phase, key, value)
     _check_dates(phase.start_date, phase.end_date)
     phase.save()
+    old, new = _changed(before, _values(phase, PHASE_FIELDS))
+    audit_record(actor=actor, action="phase.created" if created else "phase.updated", obj=phase, before=old or None,
+                 after=new)  # fmt: skip
     return phase
 
 
 @transaction.atomic
+def phase_delete(*, phase: Phase, actor: User) -> None:
+    """Delete a phase (its milestones go with it; its tasks lose their phase); audited."""
+    audit_record(actor=actor, action="phase.deleted", obj=phase, before=_values(phase, PHASE_FIELDS))
+    _delete(phase)
+
+
+@transaction.atomic
 def milestone_save(*, campaign: Campaign, actor: User, milestone: Milestone | None = None, **fields: Any) -> Milestone:
+    """Create or change a milestone of one of the campaign's phases (done stamps today's date); audited."""
+    created = milestone is None
     milestone = milestone or Milestone(campaign=campaign)
+    before = {} if created else _values(milestone, MILESTONE_FIELDS)
     for key, value in fields.items():
         setattr(milestone, key, value)
     _check_phase_of(campaign, milestone.phase)
@@ -502,7 +542,17 @@ def milestone_save(*, campaign: Campaign, actor: User, milestone: Milestone | No
     if not milestone.done:
         milestone.done_on = None
     milestone.save()
+    old, new = _changed(before, _values(milestone, MILESTONE_FIELDS))
+    audit_record(actor=actor, action="milestone.created" if created else "milestone.updated", obj=milestone,
+                 before=old or None, after=new)  # fmt: skip
     return milestone
+
+
+@transaction.atomic
+def milestone_delete(*, milestone: Milestone, actor: User) -> None:
+    """Delete a milestone; audited."""
+    audit_record(actor=actor, action="milestone.deleted", obj=milestone, before=_values(milestone, MILESTONE_FIELDS))
+    _delete(milestone)
 
 
 # --- Tasks and dependencies ----------------------------------------------------------------
@@ -593,13 +643,19 @@ def task_add_dependency(*, task: Task, predecessor: Task, actor: User) -> TaskDe
 
 @transaction.atomic
 def task_remove_dependency(*, task: Task, predecessor_id: int, actor: User) -> int:
+    """Stop ``task`` waiting for the given predecessor; audited when there was such a dependency."""
     deleted, _details = TaskDependency.objects.filter(successor=task, predecessor_id=predecessor_id).delete()
+    if deleted:
+        audit_record(actor=actor, action="task.dependency_removed", obj=task, before={"predecessor": predecessor_id})
     return deleted
 
 
 @transaction.atomic
 def task_delete(*, task: Task, actor: User) -> None:
-    task.delete()
+    """Delete a task with its dependencies; audited with what it was."""
+    audit_record(actor=actor, action="task.deleted", obj=task,
+                 before={"title": task.title, "start_date": task.start_date, "due_date": task.due_date})  # fmt: skip
+    _delete(task)
 
 
 # --- Channels and KPIs ---------------------------------------------------------------------
@@ -636,6 +692,75 @@ def kpi_record_reading(*, kpi: Kpi, actor: User, date: dt.date, actual: Any = No
     return reading
 
 
+KPI_FIELDS = ("name", "kind", "unit", "direction", "baseline", "target")
+CHANNEL_FIELDS = ("type", "name", "reach_target", "conversion_target", "note")
+
+
+def _name_taken_message(model: type) -> str:
+    if model is Kpi:
+        return _("This campaign has a KPI with this name already.")
+    return _("This campaign has a channel with this name already.")
+
+
+def _save_named(row: Kpi | Channel) -> None:
+    """Save a KPI or channel whose name is unique within its campaign (ignoring case). Checked first for a clear
+    message; the database constraint has the last word, so of two racing writes the loser gets the same field
+    error instead of a 500."""
+    row.name = (row.name or "").strip()
+    if not row.name:
+        raise ApplicationError(errors={"name": _("Give it a name.")})
+    others = type(row).objects.filter(campaign_id=row.campaign_id, name__iexact=row.name)
+    if row.pk:
+        others = others.exclude(pk=row.pk)
+    if others.exists():
+        raise ApplicationError(errors={"name": _name_taken_message(type(row))})
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        raise ApplicationError(errors={"name": _name_taken_message(type(row))}) from None
+
+
+def _save_part(model: type, names: tuple[str, ...], label: str, *, campaign: Campaign, actor: User, row: Any,
+               fields: dict[str, Any]) -> Any:  # fmt: skip
+    created = row is None
+    row = row or model(campaign=campaign)
+    before = {} if created else _values(row, names)
+    for key, value in fields.items():
+        setattr(row, key, value)
+    _save_named(row)
+    old, new = _changed(before, _values(row, names))
+    audit_record(actor=actor, action=f"{label}.created" if created else f"{label}.updated", obj=row,
+                 before=old or None, after=new)  # fmt: skip
+    return row
+
+
+@transaction.atomic
+def kpi_save(*, campaign: Campaign, actor: User, kpi: Kpi | None = None, **fields: Any) -> Kpi:
+    """Create or change a KPI of the campaign (name unique within it, ignoring case); audited."""
+    return _save_part(Kpi, KPI_FIELDS, "kpi", campaign=campaign, actor=actor, row=kpi, fields=fields)
+
+
+@transaction.atomic
+def kpi_delete(*, kpi: Kpi, actor: User) -> None:
+    """Delete a KPI with its readings; audited."""
+    audit_record(actor=actor, action="kpi.deleted", obj=kpi, before=_values(kpi, KPI_FIELDS))
+    _delete(kpi)
+
+
+@transaction.atomic
+def channel_save(*, campaign: Campaign, actor: User, channel: Channel | None = None, **fields: Any) -> Channel:
+    """Create or change a reach channel of the campaign (name unique within it, ignoring case); audited."""
+    return _save_part(Channel, CHANNEL_FIELDS, "channel", campaign=campaign, actor=actor, row=channel, fields=fields)
+
+
+@transaction.atomic
+def channel_delete(*, channel: Channel, actor: User) -> None:
+    """Delete a channel (budget lines that named it keep their amounts, without a channel); audited."""
+    audit_record(actor=actor, action="channel.deleted", obj=channel, before=_values(channel, CHANNEL_FIELDS))
+    _delete(channel)
+
+
 def campaign_members(campaign: Campaign) -> Q:
     """Users who may own tasks of the campaign: its team's leads, deputies and members."""
     return Q(
@@ -645,6 +770,7 @@ def campaign_members(campaign: Campaign) -> Q:
 
 
 def check_task_owner(campaign: Campaign, owner: User | None) -> None:
+    """Refuse an owner who is not a lead, deputy or member of the campaign's team."""
     if owner is not None and not User.objects.filter(campaign_members(campaign), pk=owner.pk).exists():
         raise ApplicationError(
             errors={"owner": _("The owner must be a lead, deputy or member of the campaign's team.")}

@@ -317,25 +317,10 @@ class CampaignPartSerializer(serializers.ModelSerializer):
         if user is not None and "campaign" in self.fields and not self.fields["campaign"].read_only:
             self.fields["campaign"].queryset = campaign_policy.visible(user, Campaign.objects.all())
 
-    # For parts whose name is unique within a campaign: the message for a second row of the same name.
-    duplicate_name_message: Any = None
-
     def validate_campaign(self, campaign: Campaign) -> Campaign:
         if self.instance is not None and campaign.pk != self.instance.campaign_id:
             raise serializers.ValidationError(_("This cannot be moved to another campaign."))
         return campaign
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = super().validate(attrs)
-        if self.duplicate_name_message is not None:
-            campaign = attrs.get("campaign") or getattr(self.instance, "campaign", None)
-            name = attrs.get("name", getattr(self.instance, "name", None))
-            others = self.Meta.model.objects.filter(campaign=campaign, name=name)
-            if self.instance is not None:
-                others = others.exclude(pk=self.instance.pk)
-            if campaign is not None and others.exists():
-                raise serializers.ValidationError({"name": [self.duplicate_name_message]})
-        return attrs
 
 
 class PhaseSerializer(CampaignPartSerializer):
@@ -460,9 +445,7 @@ class KpiSerializer(CampaignPartSerializer):
             "deviation",
             "off_forecast",
         ]
-        validators: list = []  # the name check is ours (a field error, not a non-field one)
-
-    duplicate_name_message = _("This campaign has a KPI of this name already.")
+        validators: list = []  # the unique name is the service's rule (services.kpi_save / channel_save)
 
     def _status(self, kpi: Kpi) -> KpiStatus:
         cached = getattr(kpi, "_api_status", None)
@@ -525,6 +508,4 @@ class ChannelSerializer(CampaignPartSerializer):
     class Meta:
         model = Channel
         fields = ["id", "campaign", "type", "name", "reach_target", "conversion_target", "note"]
-        validators: list = []  # the name check is ours (a field error, not a non-field one)
-
-    duplicate_name_message = _("This campaign has a channel of this name already.")
+        validators: list = []  # the unique name is the service's rule (services.kpi_save / channel_save)

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Model, Prefetch, ProtectedError, QuerySet, RestrictedError
+from django.db import transaction
+from django.db.models import Model, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.filters import query_filters
 from core.api.mixins import PolicyViewSetMixin
-from core.errors import ApplicationError, Conflict
+from core.errors import Conflict
 from core.permissions import Access
 
 from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Playbook, Task
@@ -39,8 +39,14 @@ from ..services import (
     campaign_create_from_playbook,
     campaign_transition,
     campaign_update,
+    channel_delete,
+    channel_save,
+    kpi_delete,
     kpi_record_reading,
+    kpi_save,
+    milestone_delete,
     milestone_save,
+    phase_delete,
     phase_save,
     playbook_save_from_campaign,
     task_delete,
@@ -245,11 +251,10 @@ class CampaignPartViewSet(PolicyViewSetMixin, viewsets.ModelViewSet):
         return campaign
 
     def perform_destroy(self, instance: Model) -> None:
-        try:
-            with transaction.atomic():
-                instance.delete()
-        except (ProtectedError, RestrictedError):
-            raise Conflict(_("Other records still refer to this, so it cannot be deleted.")) from None
+        self.delete_service(instance, actor=self.request.user)
+
+    def delete_service(self, instance: Model, *, actor: Any) -> None:
+        raise NotImplementedError  # each part deletes through its service (audited)
 
 
 class PhaseViewSet(CampaignPartViewSet):
@@ -286,6 +291,9 @@ class PhaseViewSet(CampaignPartViewSet):
         phase = serializer.instance
         serializer.instance = phase_save(campaign=phase.campaign, actor=self.request.user, phase=phase, **data)
 
+    def delete_service(self, instance: Phase, *, actor: Any) -> None:
+        phase_delete(phase=instance, actor=actor)
+
 
 class MilestoneViewSet(CampaignPartViewSet):
     """Key checkpoints (關鍵節點) of a phase, with their deliverables; the campaign follows from the phase."""
@@ -303,6 +311,9 @@ class MilestoneViewSet(CampaignPartViewSet):
         serializer.instance = milestone_save(
             campaign=milestone.campaign, actor=self.request.user, milestone=milestone, **serializer.validated_data
         )
+
+    def delete_service(self, instance: Milestone, *, actor: Any) -> None:
+        milestone_delete(milestone=instance, actor=actor)
 
 
 class TaskViewSet(CampaignPartViewSet):
@@ -327,8 +338,8 @@ class TaskViewSet(CampaignPartViewSet):
             campaign=task.campaign, actor=self.request.user, task=task, depends_on=depends_on, **data
         )
 
-    def perform_destroy(self, instance: Task) -> None:
-        task_delete(task=instance, actor=self.request.user)
+    def delete_service(self, instance: Task, *, actor: Any) -> None:
+        task_delete(task=instance, actor=actor)
 
 
 class KpiViewSet(CampaignPartViewSet):
@@ -338,11 +349,18 @@ class KpiViewSet(CampaignPartViewSet):
     queryset = Kpi.objects.prefetch_related(Prefetch("readings", queryset=KpiReading.objects.order_by("date")))
 
     def perform_create(self, serializer: KpiSerializer) -> None:
-        self.writable_campaign(serializer.validated_data["campaign"])
-        save_unique(serializer, "name", _("This campaign has a KPI of this name already."))
+        data = dict(serializer.validated_data)
+        campaign = self.writable_campaign(data.pop("campaign"))
+        serializer.instance = kpi_save(campaign=campaign, actor=self.request.user, **data)
 
     def perform_update(self, serializer: KpiSerializer) -> None:
-        save_unique(serializer, "name", _("This campaign has a KPI of this name already."))
+        data = dict(serializer.validated_data)
+        data.pop("campaign", None)
+        kpi = serializer.instance
+        serializer.instance = kpi_save(campaign=kpi.campaign, actor=self.request.user, kpi=kpi, **data)
+
+    def delete_service(self, instance: Kpi, *, actor: Any) -> None:
+        kpi_delete(kpi=instance, actor=actor)
 
     @extend_schema(methods=["GET"], responses=KpiReadingSerializer(many=True))
     @extend_schema(methods=["POST"], request=KpiReadingSerializer, responses={201: KpiReadingSerializer})
@@ -366,18 +384,15 @@ class ChannelViewSet(CampaignPartViewSet):
     queryset = Channel.objects.all()
 
     def perform_create(self, serializer: ChannelSerializer) -> None:
-        self.writable_campaign(serializer.validated_data["campaign"])
-        save_unique(serializer, "name", _("This campaign has a channel of this name already."))
+        data = dict(serializer.validated_data)
+        campaign = self.writable_campaign(data.pop("campaign"))
+        serializer.instance = channel_save(campaign=campaign, actor=self.request.user, **data)
 
     def perform_update(self, serializer: ChannelSerializer) -> None:
-        save_unique(serializer, "name", _("This campaign has a channel of this name already."))
+        data = dict(serializer.validated_data)
+        data.pop("campaign", None)
+        channel = serializer.instance
+        serializer.instance = channel_save(campaign=channel.campaign, actor=self.request.user, channel=channel, **data)
 
-
-def save_unique(serializer: serializers.ModelSerializer, field: str, message: str) -> None:
-    """Save a row whose name is unique per campaign; the database decides, so two racing writes cannot both
-    win, and the loser gets a field error rather than a 500."""
-    try:
-        with transaction.atomic():
-            serializer.save()
-    except IntegrityError:
-        raise ApplicationError(errors={field: message}) from None
+    def delete_service(self, instance: Channel, *, actor: Any) -> None:
+        channel_delete(channel=instance, actor=actor)

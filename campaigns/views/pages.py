@@ -22,7 +22,7 @@ from core.web import apply_service_errors
 from teams.selectors import team_list
 
 from .. import selectors, services
-from ..forms import (
+from ..forms.campaign import (
     CampaignCopyForm,
     CampaignCreateForm,
     CampaignEditForm,

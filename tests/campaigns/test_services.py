@@ -233,3 +233,75 @@ def test_kpi_readings_upsert_by_date(cast):
     for bad in ({"actual": "lots"}, {"actual": "NaN"}, {}):
         with pytest.raises(ApplicationError):
             kpi_record_reading(kpi=kpi, actor=cast.lead, date=START, **bad)
+
+
+# --- Every plan write behind a service, audited (issue 14 step 3) -------------------------------------------------
+
+
+def _entries(obj) -> list[tuple[str, dict | None, dict | None]]:
+    rows = AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).order_by("seq")
+    return [(e.action, e.before, e.after) for e in rows]
+
+
+def test_phase_and_milestone_writes_and_deletes_are_audited_with_the_changed_fields(cast):
+    from campaigns.services import milestone_delete, milestone_save, phase_delete, phase_save
+
+    campaign = make_campaign(cast)
+    phase = phase_save(campaign=campaign, actor=cast.lead, name="準備期", order=1, start_date=START,
+                       end_date=START + dt.timedelta(days=9))  # fmt: skip
+    phase_save(campaign=campaign, actor=cast.deputy, phase=phase, name="準備期 Preparation")
+    milestone = milestone_save(campaign=campaign, actor=cast.lead, phase=phase, name="M1", due_date=START)
+    milestone_save(campaign=campaign, actor=cast.lead, milestone=milestone, done=True)
+    phase_pk, milestone_pk = phase.pk, milestone.pk
+    assert [a for a, *_ in _entries(phase)] == ["phase.created", "phase.updated"]
+    assert _entries(phase)[1][1:] == ({"name": "準備期"}, {"name": "準備期 Preparation"})
+    assert AuditEntry.objects.filter(action="phase.updated", actor_id=cast.deputy.pk).exists()
+    updated = _entries(milestone)[1]
+    assert updated[0] == "milestone.updated" and updated[2]["done"] is True and updated[1] == {"done": False,
+                                                                                           "done_on": None}  # fmt: skip
+    milestone_delete(milestone=milestone, actor=cast.lead)
+    phase_delete(phase=phase, actor=cast.lead)
+    assert not Phase.objects.filter(pk=phase_pk).exists() and not Milestone.objects.filter(pk=milestone_pk).exists()
+    deleted = {e.action: e.before for e in AuditEntry.objects.filter(action__endswith=".deleted")}
+    assert deleted["phase.deleted"]["name"] == "準備期 Preparation"
+    assert deleted["milestone.deleted"]["name"] == "M1"
+
+
+def test_task_delete_and_dependency_removal_are_audited(cast):
+    from campaigns.services import task_delete, task_remove_dependency
+
+    campaign = make_campaign(cast)
+    first = task_save(campaign=campaign, actor=cast.lead, title="A", start_date=START, due_date=START)
+    second = task_save(campaign=campaign, actor=cast.lead, title="B", start_date=START, due_date=START)
+    task_add_dependency(task=second, predecessor=first, actor=cast.lead)
+    assert task_remove_dependency(task=second, predecessor_id=first.pk, actor=cast.lead) == 1
+    assert task_remove_dependency(task=second, predecessor_id=first.pk, actor=cast.lead) == 0  # nothing to record
+    assert [(a, b) for a, b, _after in _entries(second)] == [("task.dependency_removed", {"predecessor": first.pk})]
+    task_delete(task=first, actor=cast.deputy)
+    entry = AuditEntry.objects.get(action="task.deleted")
+    assert entry.actor_id == cast.deputy.pk and entry.before["title"] == "A"
+
+
+@pytest.mark.parametrize("kind", ["kpi", "channel"])
+def test_kpi_and_channel_writes_are_audited_and_the_name_is_unique_ignoring_case(cast, kind):
+    from campaigns import services
+
+    campaign = make_campaign(cast)
+    save, delete = getattr(services, f"{kind}_save"), getattr(services, f"{kind}_delete")
+    fields = {"name": "會員轉化率", "target": Decimal("25")} if kind == "kpi" else {"name": "短信 SMS", "type": "sms"}
+    row = save(campaign=campaign, actor=cast.lead, **fields)
+    save(campaign=campaign, actor=cast.lead, **{kind: row}, name=f" {fields['name']} v2 ")
+    row.refresh_from_db()
+    assert row.name == f"{fields['name']} v2"  # trimmed
+    with pytest.raises(ApplicationError) as refused:
+        save(campaign=campaign, actor=cast.lead, **{**fields, "name": row.name.upper()})
+    assert "name" in refused.value.errors
+    other = make_campaign(cast, code="WD-U")
+    save(campaign=other, actor=cast.lead, **{**fields, "name": row.name})  # another campaign may use it
+    row_pk = row.pk
+    delete(**{kind: row}, actor=cast.lead)
+    actions = list(
+        AuditEntry.objects.filter(object_id=str(row_pk), action__startswith=f"{kind}.").values_list("action", "before")
+    )
+    assert [a for a, _b in actions] == [f"{kind}.created", f"{kind}.updated", f"{kind}.deleted"]
+    assert actions[1][1] == {"name": fields["name"]}

@@ -109,8 +109,9 @@ def test_copy_with_a_far_start_is_400(api, cast, own_campaign, start):
 
 
 FORM_MODULES = [
-    "campaigns.forms",
-    "campaigns.forms_work",
+    "campaigns.forms.campaign",
+    "campaigns.forms.work",
+    "dashboards.forms",
     "reviews.forms",
     "risks.forms",
     "budgets.forms",

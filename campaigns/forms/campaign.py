@@ -12,8 +12,8 @@ from core.roles import TeamRole
 from core.validators import TEXT_MAX_LENGTH, BoundedDateField, CodeField
 from teams.models import Department, Team, User
 
-from .models import Campaign, CampaignStatus, Milestone, Phase, Playbook
-from .permissions import creatable_teams
+from ..models import Campaign, CampaignStatus, Milestone, Phase, Playbook
+from ..permissions import creatable_teams
 
 
 class DateInput(forms.DateInput):

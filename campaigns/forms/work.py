@@ -14,14 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import ApplicationError
 from core.validators import BoundedDateField
 from teams.models import User
 
-from .models import Channel, Kpi, Phase, Task, TaskStatus
+from ..models import Channel, Kpi, Phase, Task, TaskStatus
 
 OWNER_NOT_IN_TEAM = _("The owner must be a lead, deputy or member of the campaign's team.")
 
@@ -33,14 +31,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-def apply_errors(form: forms.Form, exc: ApplicationError) -> None:
-    """Show a service's field errors next to the form's fields (the rest above the form)."""
-    for field, messages in exc.errors.items():
-        form.add_error(field if field in form.fields else None, messages)
-    if not exc.errors:
-        form.add_error(None, str(exc.message))
 
 
 class TaskForm(forms.Form):
@@ -180,13 +170,6 @@ class KpiForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.campaign = campaign
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        # The unique constraint covers (campaign, name); the campaign is not a form field, so check here.
-        if Kpi.objects.filter(campaign=self.instance.campaign, name__iexact=name).exists():
-            raise ValidationError(_("This campaign has a KPI with this name already."))
-        return name
-
 
 class KpiReadingForm(forms.Form):
     date = BoundedDateField(label=_("Date"), widget=DateInput)
@@ -214,9 +197,3 @@ class ChannelForm(forms.ModelForm):
     def __init__(self, *args: Any, campaign: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.campaign = campaign
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if Channel.objects.filter(campaign=self.instance.campaign, name__iexact=name).exists():
-            raise ValidationError(_("This campaign has a channel with this name already."))
-        return name
