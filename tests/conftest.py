@@ -6,6 +6,7 @@ into a failure, so CI cannot go green by skipping what it was meant to prove.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -18,7 +19,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from core.roles import OrgRole, TeamRole
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.factories import CampaignFactory, MembershipFactory, TeamFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -145,3 +146,17 @@ def _close_redis_breakers():
     cache_breaker.reset()
     broker_breaker.reset()
     yield
+
+
+@pytest.fixture
+def campaign(cast):
+    """WD-2027, the Women's Day campaign of the cast's task force (10 Feb – 15 Mar 2027), created by its lead
+    through the service. Folders that need other dates or extra rows override it."""
+    return CampaignFactory(
+        actor=cast.lead,
+        team=cast.team,
+        code="WD-2027",
+        name="Women's Day 2027",
+        start_date=dt.date(2027, 2, 10),
+        end_date=dt.date(2027, 3, 15),
+    )

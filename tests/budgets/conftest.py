@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 
 from budgets.services import budget_create
-from campaigns.services import campaign_create
 from core.roles import OrgRole
 from tests.factories import UserFactory
 
@@ -38,18 +36,6 @@ def signers(db) -> Signers:
         marketing=UserFactory(username="s-marketing", roles=[OrgRole.MARKETING_APPROVER]),
         tech=UserFactory(username="s-tech", roles=[OrgRole.TECH_APPROVER]),
         dual=UserFactory(username="s-dual", roles=[OrgRole.FINANCE_APPROVER, OrgRole.TECH_APPROVER]),
-    )
-
-
-@pytest.fixture
-def campaign(cast):
-    return campaign_create(
-        actor=cast.lead,
-        team=cast.team,
-        code="WD-2027",
-        name="Women's Day 2027",
-        start_date=dt.date(2027, 2, 10),
-        end_date=dt.date(2027, 3, 15),
     )
 
 

@@ -13,6 +13,7 @@ import time_machine
 
 from campaigns.models import Channel, Kpi, KpiReading, Phase, Task, TaskDependency, TaskStatus
 from campaigns.services import campaign_create
+from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def frozen_time():
 
 @pytest.fixture
 def campaign(cast):
-    return campaign_create(
+    return CampaignFactory(
         actor=cast.lead, team=cast.team, code="WD-TEST", name="Women's Day", start_date=day(1), end_date=day(40)
     )
 

@@ -95,22 +95,6 @@ def test_no_member_data_and_no_password_in_the_logs(all_logs, cast, campaign, mo
     assert not leaks, f"personal data or a password in the logs: {leaks}\n{text}"
 
 
-@pytest.fixture
-def campaign(cast):
-    import datetime as dt
-
-    from campaigns.services import campaign_create
-
-    return campaign_create(
-        actor=cast.lead,
-        team=cast.team,
-        code="WD-2027",
-        name="Women's Day",
-        start_date=dt.date(2027, 2, 10),
-        end_date=dt.date(2027, 3, 15),
-    )
-
-
 def test_the_capture_sees_what_a_careless_log_line_would_write(all_logs):
     """The check above can fail: a log line with a member's name is caught, from a non-propagating logger too."""
     logging.getLogger("django.request").warning("member %s called", NAMES[0])

@@ -18,7 +18,6 @@ from budgets.models import BudgetLine
 from budgets.services import budget_create, budget_submit, expense_record, signoff_record
 from campaigns.models import Kpi
 from campaigns.services import (
-    campaign_create,
     kpi_record_reading,
     milestone_save,
     phase_save,
@@ -30,7 +29,7 @@ from reviews.models import Meeting
 from reviews.services import action_item_create, minutes_publish, series_save
 from risks.services import risk_save
 from tests.budgets.conftest import DEMO_LINES
-from tests.factories import UserFactory
+from tests.factories import CampaignFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +46,8 @@ def frozen():
 
 @pytest.fixture
 def campaign(cast):
-    return campaign_create(
+    """Ends on 3/8 and has an objective, which the summary prints."""
+    return CampaignFactory(
         actor=cast.lead,
         team=cast.team,
         code="WD-2027",

@@ -13,15 +13,8 @@ HEADER = "external_id,name,phone,annual_fee,age_band,consent,source_campaign,sou
 
 
 @pytest.fixture
-def campaign(cast):
-    campaign = campaign_create(
-        actor=cast.lead,
-        team=cast.team,
-        code="WD-2027",
-        name="Women's Day",
-        start_date=dt.date(2027, 2, 10),
-        end_date=dt.date(2027, 3, 15),
-    )
+def campaign(campaign):
+    """The shared WD-2027 (tests/conftest.py) with an APP push channel that imports may name."""
     Channel.objects.create(campaign=campaign, type="app_push", name="APP推送 App push")
     return campaign
 

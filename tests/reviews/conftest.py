@@ -4,13 +4,14 @@ import datetime as dt
 
 import pytest
 
-from campaigns.services import campaign_create
 from reviews.services import series_save
+from tests.factories import CampaignFactory
 
 
 @pytest.fixture
 def campaign(cast):
-    return campaign_create(
+    """Autumn 2025, so that the meeting calendar crosses the National Day holiday."""
+    return CampaignFactory(
         actor=cast.lead,
         team=cast.team,
         code="WD-R",
