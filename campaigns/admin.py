@@ -1,3 +1,5 @@
+"""Django admin for campaigns, their plans (phases, milestones, tasks), channels, KPIs and playbooks."""
+
 from __future__ import annotations
 
 from django.contrib import admin

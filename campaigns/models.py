@@ -1,3 +1,6 @@
+"""Campaigns and their plans (SPEC 3, Contract names): phases, milestones, tasks with finish-to-start dependencies,
+reach channels, KPIs with dated readings, and playbooks (reusable plan templates)."""
+
 from __future__ import annotations
 
 import datetime as dt

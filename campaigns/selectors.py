@@ -1,3 +1,6 @@
+"""Reads on campaigns and their plans: lists limited to what the user may see, the campaign's "today" in its time
+zone, the CPM schedule, phase lights, KPI status against forecast, the Gantt timeline, "my open tasks"."""
+
 from __future__ import annotations
 
 import datetime as dt

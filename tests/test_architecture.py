@@ -138,3 +138,23 @@ def later():
     assert check_source("from budgets.forms import BudgetForm\n", "dashboards/x.py", "dashboards")[0].why == (
         "another app's forms module"
     )
+
+
+def test_modules_and_public_services_and_selectors_say_what_they_are_for():
+    """Every module over 40 lines has a docstring, and so does every public function of a services or selectors
+    module (issue 14: a newcomer reads one or two lines, not the body)."""
+    missing = []
+    for _app, path in app_modules():
+        if "migrations" in path.parts:
+            continue
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        where = path.relative_to(ROOT)
+        if len(source.splitlines()) > 40 and not ast.get_docstring(tree):
+            missing.append(f"{where}: module")
+        if path.stem in ("services", "selectors") or path.parent.name == "services":
+            for node in tree.body:
+                public = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_")
+                if public and not ast.get_docstring(node):
+                    missing.append(f"{where}:{node.lineno}: {node.name}")
+    assert not missing, "say what it is for, in a line or two:\n" + "\n".join(missing)
