@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from .models import KPI_DEVIATION_LIMIT, Health, Milestone, Task, TaskStatus
+from django.utils.translation import gettext_lazy as _
+
+from .models import KPI_DEVIATION_LIMIT, Health, KpiKind, Milestone, Task, TaskStatus
 
 # A milestone due within this many days whose phase's tasks are under this share done → yellow.
 MILESTONE_WARNING_DAYS = 3
@@ -99,3 +101,54 @@ def net_promoter_score(*, promoters: int, passives: int, detractors: int) -> Dec
     total = promoters + passives + detractors
     ratio = _ratio(promoters - detractors, total)
     return None if ratio is None else ratio * 100
+
+
+# --- Computed KPIs: a reading may give a standard KPI's inputs instead of its value (SPEC 3) ---------------------
+
+HUNDRED = Decimal(100)
+
+
+def _percent(ratio: Decimal | None) -> Decimal | None:
+    return None if ratio is None else ratio * HUNDRED
+
+
+# kind → (its inputs, the actual value from them). Rates are in per cent, as their targets are (25 for 25 %);
+# CAC and ARPU in CNY; NPS from −100 to 100.
+KPI_FORMULAS: dict[str, tuple[tuple[str, ...], Callable[..., Decimal | None]]] = {
+    KpiKind.CONVERSION_RATE: (("converted", "reached"), lambda **v: _percent(conversion_rate(**v))),
+    KpiKind.CAC: (("spend", "new_customers"), customer_acquisition_cost),
+    KpiKind.ROI: (("revenue", "cost"), lambda **v: _percent(return_on_investment(**v))),
+    KpiKind.ARPU: (("revenue", "users"), average_revenue_per_user),
+    KpiKind.MEMBER_CONVERSION: (("paid_members", "new_members"), lambda **v: _percent(member_conversion_rate(**v))),
+    KpiKind.REDEMPTION_RATE: (("redeemed", "issued"), lambda **v: _percent(redemption_rate(**v))),
+    KpiKind.NPS: (("promoters", "passives", "detractors"), net_promoter_score),
+}
+KPI_INPUT_LABELS = {
+    "converted": _("Converted"),
+    "reached": _("Reached"),
+    "spend": _("Spend (CNY)"),
+    "new_customers": _("New customers"),
+    "revenue": _("Revenue (CNY)"),
+    "cost": _("Cost (CNY)"),
+    "users": _("Users"),
+    "paid_members": _("New members in a paid tier"),
+    "new_members": _("New members"),
+    "redeemed": _("Benefits redeemed"),
+    "issued": _("Benefits issued"),
+    "promoters": _("Promoters"),
+    "passives": _("Passives"),
+    "detractors": _("Detractors"),
+}
+# Inputs that count people or things: whole numbers.
+KPI_COUNT_INPUTS = frozenset(KPI_INPUT_LABELS) - {"spend", "revenue", "cost"}
+
+
+def kpi_inputs(kind: str) -> tuple[str, ...]:
+    """The inputs from which a KPI of this kind is computed (none for a kind without a formula)."""
+    return KPI_FORMULAS[kind][0] if kind in KPI_FORMULAS else ()
+
+
+def kpi_value_from_inputs(kind: str, inputs: dict[str, Decimal]) -> Decimal | None:
+    """The KPI's value from its inputs, or None when it is undefined (a zero denominator)."""
+    names, formula = KPI_FORMULAS[kind]
+    return formula(**{name: inputs[name] for name in names})

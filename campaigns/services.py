@@ -33,6 +33,7 @@ from .models import (
     TaskStatus,
 )
 from .permissions import can_create_campaign_in
+from .rules import KPI_COUNT_INPUTS, kpi_inputs, kpi_value_from_inputs
 from .schedule import CycleError, topological_order
 
 DAY = dt.timedelta(days=1)
@@ -673,10 +674,51 @@ def _decimal(value: Any, field: str) -> Decimal | None:
     return result
 
 
+def _actual_from_inputs(kpi: Kpi, inputs: dict[str, Any]) -> Decimal:
+    """The actual value of a computed KPI from the inputs a reading gave (SPEC 3's standard formulas)."""
+    names = kpi_inputs(kpi.kind)
+    if not names:
+        raise ApplicationError(errors={"inputs": _("This KPI's kind has no formula; give its actual value.")})
+    if set(inputs) - set(names):
+        raise ApplicationError(
+            errors={"inputs": _("This kind takes these inputs: %(names)s.") % {"names": ", ".join(names)}}
+        )
+    values: dict[str, Decimal] = {}
+    errors: dict[str, str] = {}
+    for name in names:
+        value = _decimal(inputs.get(name), name)
+        if value is None:
+            errors[name] = _("Give this input too.")
+        elif value < 0 or (name in KPI_COUNT_INPUTS and value != value.to_integral_value()):
+            errors[name] = (
+                _("Enter a whole number, zero or more.")
+                if name in KPI_COUNT_INPUTS
+                else _("Enter an amount, zero or more.")
+            )
+        else:
+            values[name] = value
+    if errors:
+        raise ApplicationError(errors=errors)
+    actual = kpi_value_from_inputs(kpi.kind, values)
+    if actual is None:
+        raise ApplicationError(errors={names[-1]: _("This cannot be zero: the formula divides by it.")})
+    return actual.quantize(Decimal("0.0001"))
+
+
 @transaction.atomic
-def kpi_record_reading(*, kpi: Kpi, actor: User, date: dt.date, actual: Any = None, forecast: Any = None) -> KpiReading:
-    """Record the actual and/or forecast of a KPI for a date (one reading per date: a second write updates it)."""
+def kpi_record_reading(
+    *, kpi: Kpi, actor: User, date: dt.date, actual: Any = None, forecast: Any = None,
+    inputs: dict[str, Any] | None = None,
+) -> KpiReading:  # fmt: skip
+    """Record the actual and/or forecast of a KPI for a date (one reading per date: a second write updates it).
+    For a standard kind (conversion rate, CAC, ROI, ARPU, member conversion, redemption rate, NPS) ``inputs``
+    may replace ``actual``: the actual value is computed from them by the kind's formula (campaigns.rules)."""
     actual, forecast = _decimal(actual, "actual"), _decimal(forecast, "forecast")
+    inputs = {k: v for k, v in (inputs or {}).items() if v not in (None, "")}
+    if inputs:
+        if actual is not None:
+            raise ApplicationError(errors={"actual": _("Give the actual value or its inputs, not both.")})
+        actual = _actual_from_inputs(kpi, inputs)
     if actual is None and forecast is None:
         raise ApplicationError(errors={"actual": _("Give an actual value, a forecast, or both.")})
     reading, created = KpiReading.objects.select_for_update().get_or_create(

@@ -491,15 +491,24 @@ class KpiSerializer(CampaignPartSerializer):
 class KpiReadingSerializer(serializers.ModelSerializer):
     actual = serializers.DecimalField(max_digits=16, decimal_places=4, required=False, allow_null=True)
     forecast = serializers.DecimalField(max_digits=16, decimal_places=4, required=False, allow_null=True)
+    inputs = serializers.DictField(
+        child=serializers.DecimalField(max_digits=16, decimal_places=2),
+        required=False,
+        write_only=True,
+        help_text=_(
+            'Instead of actual, for a standard kind: its formula\'s inputs, e.g. {"converted": 186, "reached": '
+            "1000} for a conversion rate (actual 18.6). Rates come out in per cent."
+        ),
+    )
 
     class Meta:
         model = KpiReading
-        fields = ["id", "date", "actual", "forecast"]
+        fields = ["id", "date", "actual", "forecast", "inputs"]
         # The service upserts by date, so the model's (kpi, date) uniqueness is not a validation error here.
         validators: list = []
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("actual") is None and attrs.get("forecast") is None:
+        if attrs.get("actual") is None and attrs.get("forecast") is None and not attrs.get("inputs"):
             raise serializers.ValidationError({"actual": [_("Give an actual value, a forecast, or both.")]})
         return attrs
 

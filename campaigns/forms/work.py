@@ -20,6 +20,7 @@ from core.validators import BoundedDateField
 from teams.models import User
 
 from ..models import Channel, Kpi, Phase, Task, TaskStatus
+from ..rules import KPI_INPUT_LABELS, kpi_inputs
 
 OWNER_NOT_IN_TEAM = _("The owner must be a lead, deputy or member of the campaign's team.")
 
@@ -172,15 +173,38 @@ class KpiForm(forms.ModelForm):
 
 
 class KpiReadingForm(forms.Form):
+    """A dated reading. For a KPI of a standard kind the form also offers the formula's inputs (campaigns.rules),
+    from which the service computes the actual value."""
+
     date = BoundedDateField(label=_("Date"), widget=DateInput)
     actual = forms.DecimalField(label=_("Actual"), required=False, max_digits=16, decimal_places=4)
     forecast = forms.DecimalField(label=_("Forecast"), required=False, max_digits=16, decimal_places=4)
+
+    def __init__(self, *args: Any, kind: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.input_names = kpi_inputs(kind)
+        for name in self.input_names:
+            self.fields[name] = forms.DecimalField(
+                label=KPI_INPUT_LABELS[name], required=False, max_digits=16, decimal_places=2
+            )
+
+    @property
+    def input_fields(self) -> list[Any]:
+        return [self[name] for name in self.input_names]
+
+    def inputs(self) -> dict[str, Decimal]:
+        return {name: self.cleaned_data[name] for name in self.input_names if self.cleaned_data.get(name) is not None}
+
+    def reading(self) -> dict[str, Any]:
+        """What the service takes: date, actual, forecast and the inputs given."""
+        data = {key: self.cleaned_data.get(key) for key in ("date", "actual", "forecast")}
+        return {**data, "inputs": self.inputs()}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         actual: Decimal | None = data.get("actual")
         forecast: Decimal | None = data.get("forecast")
-        if actual is None and forecast is None and not self.errors:
+        if actual is None and forecast is None and not self.errors and not self.inputs():
             self.add_error("actual", _("Give an actual value, a forecast, or both."))
         return data
 

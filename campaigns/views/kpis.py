@@ -45,7 +45,7 @@ def _kpi_card(status: KpiStatus, today: dt.date, form: KpiReadingForm | None = N
         "unit": kpi.unit,
     }
     status.deviation_pct = status.deviation * 100 if status.deviation is not None else None
-    status.reading_form = form or KpiReadingForm(initial={"date": today}, auto_id=f"kpi-{kpi.pk}-%s")
+    status.reading_form = form or KpiReadingForm(initial={"date": today}, kind=kpi.kind, auto_id=f"kpi-{kpi.pk}-%s")
     return status
 
 
@@ -100,11 +100,11 @@ def kpi_reading_record(request: HttpRequest, pk: int, kpi_pk: int) -> HttpRespon
     """Record a dated actual and/or forecast (a second reading for the same date updates it)."""
     campaign = get_campaign_for_user(request.user, pk, need=Access.WRITE)
     kpi = get_object_or_404(Kpi.objects.filter(campaign=campaign), pk=kpi_pk)
-    form = KpiReadingForm(request.POST, auto_id=f"kpi-{kpi.pk}-%s")
+    form = KpiReadingForm(request.POST, kind=kpi.kind, auto_id=f"kpi-{kpi.pk}-%s")
     status_code = 400
     if form.is_valid():
         try:
-            services.kpi_record_reading(kpi=kpi, actor=request.user, **form.cleaned_data)
+            services.kpi_record_reading(kpi=kpi, actor=request.user, **form.reading())
         except ApplicationError as exc:
             apply_service_errors(form, exc)
         else:

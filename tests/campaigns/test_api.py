@@ -678,6 +678,26 @@ def test_kpi_readings_are_upserted_by_date(api, cast):
     assert KpiReading.objects.count() == 2
 
 
+def test_a_kpi_reading_may_give_the_formulas_inputs(api, cast):
+    kpi = make_kpi(make_campaign(cast), kind="member_conversion")  # paid / new members, in per cent
+    url = f"/api/v1/kpis/{kpi.pk}/readings/"
+    client = api(cast.member)
+    computed = client.post(
+        url, {"date": "2027-03-01", "inputs": {"paid_members": 30, "new_members": 120}}, format="json"
+    )
+    assert (computed.status_code, computed.json()["actual"]) == (201, "25.0000")
+    assert "inputs" not in computed.json()
+    for body, field in (
+        ({"inputs": {"paid_members": 1, "new_members": 0}}, "new_members"),
+        ({"inputs": {"paid_members": "x"}}, "inputs"),
+        ({"inputs": {"reach": 1}}, "inputs"),
+        ({"inputs": "30/120"}, "inputs"),
+    ):
+        refused = client.post(url, {"date": "2027-03-02", **body}, format="json")
+        assert (refused.status_code, set(refused.json())) == (400, {field}), (body, refused.json())
+    assert KpiReading.objects.filter(kpi=kpi).count() == 1
+
+
 @pytest.mark.parametrize(("actual", "off"), [("115", False), ("85", False), ("115.01", True), ("84.99", True)])
 def test_kpi_is_off_forecast_only_beyond_15_percent(api, cast, actual, off):
     kpi = make_kpi(make_campaign(cast))

@@ -112,3 +112,20 @@ def test_kpi_formulas():
     assert net_promoter_score(promoters=70, passives=20, detractors=10) == Decimal("60")
     assert conversion_rate(converted=1, reached=0) is None
     assert net_promoter_score(promoters=0, passives=0, detractors=0) is None
+
+
+def test_computed_kpis_follow_their_formulas_in_the_units_of_their_targets():
+    from campaigns.rules import kpi_inputs, kpi_value_from_inputs
+
+    assert kpi_inputs("conversion_rate") == ("converted", "reached") and kpi_inputs("count") == ()
+    assert kpi_value_from_inputs("conversion_rate", {"converted": Decimal(186), "reached": Decimal(1000)}) == Decimal(
+        "18.6"
+    )
+    assert kpi_value_from_inputs("member_conversion", {"paid_members": Decimal(25), "new_members": Decimal(100)}) == 25
+    assert kpi_value_from_inputs("cac", {"spend": Decimal("30000000"), "new_customers": Decimal(1_200_000)}) == 25
+    assert kpi_value_from_inputs("roi", {"revenue": Decimal(45), "cost": Decimal(30)}) == 50
+    assert (
+        kpi_value_from_inputs("nps", {"promoters": Decimal(70), "passives": Decimal(20), "detractors": Decimal(10)})
+        == 60
+    )
+    assert kpi_value_from_inputs("redemption_rate", {"redeemed": Decimal(3), "issued": Decimal(0)}) is None

@@ -305,3 +305,29 @@ def test_kpi_and_channel_writes_are_audited_and_the_name_is_unique_ignoring_case
     )
     assert [a for a, _b in actions] == [f"{kind}.created", f"{kind}.updated", f"{kind}.deleted"]
     assert actions[1][1] == {"name": fields["name"]}
+
+
+def test_a_reading_of_a_standard_kpi_may_give_its_inputs_instead_of_its_value(cast):
+    from campaigns.services import kpi_save
+
+    campaign = make_campaign(cast)
+    kpi = kpi_save(campaign=campaign, actor=cast.lead, name="轉化率", kind="conversion_rate", unit="%", target=25)
+    reading = kpi_record_reading(kpi=kpi, actor=cast.lead, date=START, inputs={"converted": "186", "reached": 1000})
+    assert reading.actual == Decimal("18.6")
+    for inputs, field in (
+        ({"converted": 1, "reached": 0}, "reached"),
+        ({"converted": 1}, "reached"),
+        ({"converted": "1.5", "reached": 10}, "converted"),
+        ({"converted": 1, "reached": 10, "spend": 5}, "inputs"),
+    ):
+        with pytest.raises(ApplicationError) as refused:
+            kpi_record_reading(kpi=kpi, actor=cast.lead, date=START, inputs=inputs)
+        assert field in refused.value.errors, inputs
+    with pytest.raises(ApplicationError) as both:
+        kpi_record_reading(kpi=kpi, actor=cast.lead, date=START, actual=10, inputs={"converted": 1, "reached": 2})
+    assert "actual" in both.value.errors
+    plain = kpi_save(campaign=campaign, actor=cast.lead, name="人數", kind="count", target=100)
+    with pytest.raises(ApplicationError) as no_formula:
+        kpi_record_reading(kpi=plain, actor=cast.lead, date=START, inputs={"converted": 1})
+    assert "inputs" in no_formula.value.errors
+    assert KpiReading.objects.filter(kpi=kpi).get().actual == Decimal("18.6")  # nothing refused was saved

@@ -764,3 +764,18 @@ def test_inline_edit_uses_a_constant_number_of_queries(
     _grow(campaign, cast.member, 200)
     with django_assert_max_num_queries(16):
         assert _row_post(client, campaign, plan["b"], status="in_progress").status_code == 200
+
+
+def test_a_reading_may_give_the_formulas_inputs_and_a_bad_input_is_named_in_the_card(
+    browser_client, cast, campaign, kpi
+):
+    client = browser_client(cast.member)
+    page = client.get(base(campaign) + "/kpis/").content.decode()
+    assert "Or compute the actual value from its inputs" in page and f'id="kpi-{kpi.pk}-paid_members"' in page
+    refused = _record(client, campaign, kpi, date="2027-02-14", paid_members="5", new_members="0")
+    assert refused.status_code == 400
+    assert f'id="kpi-{kpi.pk}-new_members-error"' in refused.content.decode()
+    assert not KpiReading.objects.exists()
+    saved = _record(client, campaign, kpi, date="2027-02-14", paid_members="30", new_members="120")
+    assert saved.status_code == 200
+    assert KpiReading.objects.get(kpi=kpi).actual == Decimal("25")
