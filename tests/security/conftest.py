@@ -13,15 +13,8 @@ from tests.faults.conftest import private_redis  # noqa: F401  (the frozen-Redis
 
 
 @pytest.fixture
-def own_campaign(cast):
-    campaign = campaign_create(
-        actor=cast.lead,
-        team=cast.team,
-        code="WD-2027",
-        name="Women's Day",
-        start_date=dt.date(2027, 2, 10),
-        end_date=dt.date(2027, 3, 15),
-    )
+def own_campaign(campaign):
+    """The shared WD-2027 (tests/conftest.py) with an APP push channel."""
     Channel.objects.create(campaign=campaign, type="app_push", name="APP推送 App push")
     return campaign
 
