@@ -42,3 +42,58 @@
     }
   });
 })();
+(function () {
+  "use strict";
+  // htmx requests the server refused without a form to show (403, 404, 409, 429, 5xx) or that never reached it:
+  // say so in a dismissible message at the top of the page, and put the form that sent it back as it was, so no
+  // unsaved value sits in a field as if it had been saved. (400 and 422 carry the form with its field errors and
+  // are swapped in place: see the htmx-config meta in base.html.)
+  var region = null;
+
+  function say(text) {
+    region = region || document.getElementById("request-messages");
+    if (!region) { return; }
+    var alert = document.createElement("div");
+    alert.className = "alert alert-danger alert-dismissible shadow-sm";
+    alert.setAttribute("role", "alert");
+    alert.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("data-bs-dismiss", "alert");
+    close.setAttribute("aria-label", document.body.dataset.msgClose || "Close");
+    alert.appendChild(close);
+    region.replaceChildren(alert);
+    close.focus();
+  }
+
+  function restore(elt) {
+    if (!elt) { return; }
+    // A control may belong to a form elsewhere on the page (form="…", as in the task table's rows).
+    var form = elt.tagName === "FORM" ? elt : elt.form || (elt.closest && elt.closest("form"));
+    if (form) { form.reset(); }
+  }
+
+  function plainText(xhr) {
+    var type = (xhr.getResponseHeader("Content-Type") || "").toLowerCase();
+    var text = (xhr.responseText || "").trim();
+    if (type.indexOf("text/plain") === 0 && text && text.length <= 500) { return text; }
+    if (type.indexOf("application/json") === 0) {
+      try {
+        var body = JSON.parse(text);
+        if (typeof body.detail === "string") { return body.detail; }
+      } catch (ignored) { /* not JSON after all */ }
+    }
+    return "";
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    say(plainText(xhr) || document.body.dataset.msgFailed);
+    restore(event.detail.elt);
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    say(document.body.dataset.msgOffline);
+    restore(event.detail.elt);
+  });
+})();
