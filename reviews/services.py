@@ -189,9 +189,11 @@ def minutes_draft_save(*, meeting: Meeting, actor: User, minutes: str) -> Meetin
 
 @transaction.atomic
 def agenda_add_item(*, meeting: Meeting, actor: User, title: str) -> dict[str, Any]:
-    """Add the chair's own item at the end of the agenda (the chair or the campaign's lead)."""
+    """Add the chair's own item at the end of the agenda (the chair or the campaign's lead, until the minutes are
+    published)."""
     meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
     meeting_require_chair(meeting, actor)
+    _require_unpublished(meeting)
     if not title.strip():
         raise ApplicationError(errors={"title": _("Give the item a title.")})
     item = agenda_item("chair", title.strip()[:200])
@@ -202,9 +204,11 @@ def agenda_add_item(*, meeting: Meeting, actor: User, title: str) -> dict[str, A
 
 @transaction.atomic
 def agenda_reorder(*, meeting: Meeting, actor: User, keys: list[str]) -> Meeting:
-    """Put the agenda in the given order of item keys (the chair or the campaign's lead)."""
+    """Put the agenda in the given order of item keys (the chair or the campaign's lead, until the minutes are
+    published)."""
     meeting = Meeting.objects.select_for_update().select_related("series__campaign").get(pk=meeting.pk)
     meeting_require_chair(meeting, actor)
+    _require_unpublished(meeting)
     by_key = {item["key"]: item for item in meeting.agenda}
     if sorted(keys) != sorted(by_key):
         raise ApplicationError(errors={"order": _("Give every agenda item exactly once.")})
@@ -241,6 +245,8 @@ def minutes_publish(*, meeting: Meeting, actor: User, minutes: str) -> Meeting:
     meeting_require_chair(meeting, actor)
     if meeting.published_at is not None:
         raise Conflict(_("These minutes were published already."))
+    if meeting.scheduled_at > timezone.now():
+        raise Conflict(_("The meeting has not started yet; publish its minutes once it has been held."))
     if not minutes.strip() and not meeting.agenda_notes.exclude(notes="", decision="").exists():
         raise ApplicationError(errors={"minutes": _("Write the minutes before publishing them.")})
     meeting.minutes, meeting.published_at, meeting.status = minutes, timezone.now(), MeetingStatus.HELD
@@ -270,6 +276,8 @@ def retrospective_save(
     meeting_require_chair(meeting, actor)
     if meeting.series.kind != ReviewKind.RETROSPECTIVE:
         raise Conflict(_("Only a retrospective meeting has a retrospective report."))
+    if meeting.published_at is not None:
+        raise Conflict(_("This retrospective was published with the minutes and can no longer be changed."))
     errors = {}
     for field in RETRO_SCORES:
         try:

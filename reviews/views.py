@@ -306,7 +306,12 @@ def _get_chaired_meeting(request: HttpRequest, pk: int) -> Meeting:
 @login_required
 @require_GET
 def meeting_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """Standup mode, one agenda item at a time. Once the minutes are published the meeting is frozen: standup mode
+    sends the chair to the meeting page, which shows the minutes read-only, and says why."""
     meeting = _get_chaired_meeting(request, pk)
+    if meeting.published_at is not None:
+        messages.info(request, _("These minutes are published, so the meeting can no longer be changed."))
+        return _redirect("reviews:meeting", meeting.pk)
     return render(request, "reviews/meeting_run.html", _run_context(request, meeting))
 
 

@@ -214,7 +214,8 @@ RULES: dict[str, dict[str, Expectation]] = {
     "reviews:meeting": {"GET": READ},
     "reviews:status_update": {"POST": WRITE},
     "reviews:open": {"POST": WRITE},
-    "reviews:run": {"GET": CHAIR_PAGE},
+    # The matrix's meeting has published minutes: standup mode sends its chair to the (read-only) meeting page.
+    "reviews:run": {"GET": expect({"lead"}, status=302)},
     "reviews:agenda_add": {"POST": WRITE},
     "reviews:action_add": {"POST": WRITE},
     "reviews:publish": {"POST": MANAGE},

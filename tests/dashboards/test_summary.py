@@ -179,7 +179,7 @@ def test_the_summary_shows_every_part_of_the_campaign(browser_client, cast, camp
 
     assert "Grow members by 20 % around 3/8." in html
     assert 'data-status="draft"' in html
-    assert re.search(r'data-date="end">March 8, 2027<', html)
+    assert re.search(r'data-date="end">8 Mar 2027<', html)
     # phases with their lights and milestones
     assert "準備期 Preparation 0" in html and 'data-health="' in html and "health health-" in html
     assert "Creatives 0" in html and "Launch 0" in html and "(overdue)" not in html.split("Creatives 0")[0]
@@ -327,7 +327,7 @@ def zh_client(browser_client, user):
 def test_dates_and_amounts_follow_the_readers_language(browser_client, cast, campaign, signer):
     approved_budget(cast, campaign, signer)
     english = page(browser_client(cast.viewer).get(url(campaign)))
-    assert 'data-date="end">March 8, 2027<' in english
+    assert 'data-date="end">8 Mar 2027<' in english
     assert 'data-money="total">30,000,000.00<' in english
     assert 'lang="en"' in english
 
@@ -344,7 +344,12 @@ def test_the_chinese_formats_group_thousands_with_commas():
         assert formats.date_format(dt.date(2027, 3, 8), "SHORT_DATE_FORMAT") == "2027年3月8日"
     with translation.override("en"):
         assert formats.number_format(Decimal("1234567.5"), 2, force_grouping=True) == "1,234,567.50"
-        assert formats.date_format(dt.date(2027, 3, 8), "DATE_FORMAT") == "March 8, 2027"
+        # One format per language, never month-first (issue 15): 8 Mar 2027 wherever a date is shown.
+        assert formats.date_format(dt.date(2027, 3, 8), "DATE_FORMAT") == "8 Mar 2027"
+        assert formats.date_format(dt.date(2027, 3, 8), "SHORT_DATE_FORMAT") == "8 Mar 2027"
+        assert formats.date_format(dt.datetime(2027, 3, 8, 9, 30), "SHORT_DATETIME_FORMAT") == "8 Mar 2027, 09:30"
+    with translation.override("zh-hans"):
+        assert formats.date_format(dt.datetime(2027, 3, 8, 9, 30), "SHORT_DATETIME_FORMAT") == "2027年3月8日 09:30"
 
 
 def test_the_budget_page_groups_amounts_for_a_chinese_reader(browser_client, cast, campaign, signer):

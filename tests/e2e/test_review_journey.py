@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from campaigns.demo import seed_campaigns
@@ -90,6 +91,8 @@ def test_standup_from_reminder_to_published_minutes(live_server, new_page, scree
     lead.screenshot(path=screenshot_dir / "review-02-standup-mode.png", full_page=True)
     # The autosave kept what was typed before leaving the page.
     expect(lead.locator("form.minutes-form [name=minutes]")).to_have_value(re.compile("go live on 2 March"))
+    # The standup is under way now (minutes are published only once a meeting has started).
+    Meeting.objects.filter(pk=meeting.pk).update(scheduled_at=timezone.now() - dt.timedelta(minutes=30))
     lead.get_by_role("button", name="Publish minutes").click()
     expect(lead.locator("body")).to_contain_text("Decision: go live on 2 March.")
     meeting.refresh_from_db()

@@ -135,3 +135,23 @@ def test_minutes_are_published_once(cast, campaign):
         minutes_publish(meeting=meeting, actor=cast.lead, minutes="again")
     assert Notification.objects.filter(verb="minutes_published").count() == 3
     assert AuditEntry.objects.filter(action="reviews.minutes_published").count() == 1
+
+
+def test_published_minutes_freeze_the_agenda_and_minutes_wait_for_the_meeting(cast, campaign):
+    series = make_series(cast, campaign)
+    Meeting.objects.filter(series=series).delete()
+    later = Meeting.objects.create(
+        series=series, nominal_date=dt.date(2099, 1, 7), scheduled_at=dt.datetime(2099, 1, 7, 10, tzinfo=SHANGHAI)
+    )
+    with pytest.raises(Conflict) as early:
+        minutes_publish(meeting=later, actor=cast.lead, minutes="Written ahead of time.")
+    assert "not started yet" in str(early.value.message)
+    meeting = meeting_on(series)
+    item = agenda_add_item(meeting=meeting, actor=cast.lead, title="Partner contracts")
+    minutes_publish(meeting=meeting, actor=cast.lead, minutes="Decisions: launch on 3/2.")
+    with pytest.raises(Conflict):
+        agenda_add_item(meeting=meeting, actor=cast.lead, title="After the fact")
+    with pytest.raises(Conflict):
+        agenda_reorder(meeting=meeting, actor=cast.lead, keys=[item["key"]])
+    meeting.refresh_from_db()
+    assert [i["title"] for i in meeting.agenda] == ["Partner contracts"]

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.models import Notification
 from reviews.models import ActionItem, Meeting, ReviewSeries, StatusUpdate
-from tests.reviews.conftest import make_series
+from tests.reviews.conftest import make_series, once_held
 
 pytestmark = pytest.mark.django_db
 
@@ -292,25 +292,27 @@ def test_a_team_member_who_is_not_the_chair_may_not_open_the_meeting(api, cast, 
 
 
 def test_minutes_are_published_once(api, cast, series, meeting):
-    client = api(cast.lead)
-    response = client.post(f"{MEETINGS}{meeting.pk}/publish/", {"minutes": "Agreed the posters."}, format="json")
-    assert response.status_code == 200, response.data
-    assert response.json()["status"] == "held" and response.json()["minutes"] == "Agreed the posters."
-    assert response.json()["published_at"] is not None
-    assert Notification.objects.filter(verb="minutes_published", recipient=cast.member).count() == 1
-    again = client.post(f"{MEETINGS}{meeting.pk}/publish/", {"minutes": "Changed my mind."}, format="json")
-    assert again.status_code == 409
-    meeting.refresh_from_db()
-    assert meeting.minutes == "Agreed the posters."
-    assert Notification.objects.filter(verb="minutes_published", recipient=cast.member).count() == 1
+    with once_held(meeting):
+        client = api(cast.lead)
+        response = client.post(f"{MEETINGS}{meeting.pk}/publish/", {"minutes": "Agreed the posters."}, format="json")
+        assert response.status_code == 200, response.data
+        assert response.json()["status"] == "held" and response.json()["minutes"] == "Agreed the posters."
+        assert response.json()["published_at"] is not None
+        assert Notification.objects.filter(verb="minutes_published", recipient=cast.member).count() == 1
+        again = client.post(f"{MEETINGS}{meeting.pk}/publish/", {"minutes": "Changed my mind."}, format="json")
+        assert again.status_code == 409
+        meeting.refresh_from_db()
+        assert meeting.minutes == "Agreed the posters."
+        assert Notification.objects.filter(verb="minutes_published", recipient=cast.member).count() == 1
 
 
 def test_empty_minutes_are_400(api, cast, meeting):
-    client = api(cast.lead)
-    assert client.post(f"{MEETINGS}{meeting.pk}/publish/", {"minutes": "  "}, format="json").status_code == 400
-    assert client.post(f"{MEETINGS}{meeting.pk}/publish/", {}, format="json").status_code == 400
-    meeting.refresh_from_db()
-    assert meeting.published_at is None
+    with once_held(meeting):
+        client = api(cast.lead)
+        assert client.post(f"{MEETINGS}{meeting.pk}/publish/", {"minutes": "  "}, format="json").status_code == 400
+        assert client.post(f"{MEETINGS}{meeting.pk}/publish/", {}, format="json").status_code == 400
+        meeting.refresh_from_db()
+        assert meeting.published_at is None
 
 
 def test_the_chair_raises_an_action_item_and_its_owner_hears_of_it(api, cast, meeting):
@@ -372,9 +374,10 @@ def test_people_who_are_not_participants_may_not_file_a_status_update(api, cast,
 
 
 def test_no_status_update_after_the_minutes_are_published(api, cast, meeting):
-    api(cast.lead).post(f"{MEETINGS}{meeting.pk}/publish/", {"minutes": "Done."}, format="json")
-    response = api(cast.member).post(f"{MEETINGS}{meeting.pk}/status-update/", {"done": "late"}, format="json")
-    assert response.status_code == 409
+    with once_held(meeting):
+        api(cast.lead).post(f"{MEETINGS}{meeting.pk}/publish/", {"minutes": "Done."}, format="json")
+        response = api(cast.member).post(f"{MEETINGS}{meeting.pk}/status-update/", {"done": "late"}, format="json")
+        assert response.status_code == 409
 
 
 def test_a_status_update_that_is_not_an_object_is_400(api, cast, meeting):

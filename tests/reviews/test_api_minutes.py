@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reviews.models import AgendaNote, Meeting
 from reviews.services import agenda_add_item, agenda_note_save, minutes_publish
-from tests.reviews.conftest import make_series
+from tests.reviews.conftest import make_series, once_held
 
 pytestmark = pytest.mark.django_db
 MEETINGS = "/api/v1/meetings/"
@@ -120,17 +120,20 @@ def test_attendance_is_required_in_a_patch(api, cast, meeting):
 
 
 def test_published_minutes_are_closed_to_notes_attendance_and_a_new_agenda(api, cast, meeting):
-    key = meeting.agenda[0]["key"]
-    agenda_note_save(meeting=meeting, actor=cast.lead, key=key, decision="Go")
-    meeting.attendees.set([cast.lead])
-    minutes_publish(meeting=meeting, actor=cast.lead, minutes="")
-    client = api(cast.lead)
-    assert client.post(item_url(meeting, key), {"decision": "Stop"}, format="json").status_code == 409
-    assert client.patch(f"{MEETINGS}{meeting.pk}/", {"attendees": [cast.member.pk]}, format="json").status_code == 409
-    assert client.post(f"{MEETINGS}{meeting.pk}/open/").status_code == 409
-    assert AgendaNote.objects.get().decision == "Go" and set(meeting.attendees.all()) == {cast.lead}
-    meeting.refresh_from_db()
-    assert [item["key"] for item in meeting.agenda][0] == key
+    with once_held(meeting):
+        key = meeting.agenda[0]["key"]
+        agenda_note_save(meeting=meeting, actor=cast.lead, key=key, decision="Go")
+        meeting.attendees.set([cast.lead])
+        minutes_publish(meeting=meeting, actor=cast.lead, minutes="")
+        client = api(cast.lead)
+        assert client.post(item_url(meeting, key), {"decision": "Stop"}, format="json").status_code == 409
+        assert (
+            client.patch(f"{MEETINGS}{meeting.pk}/", {"attendees": [cast.member.pk]}, format="json").status_code == 409
+        )
+        assert client.post(f"{MEETINGS}{meeting.pk}/open/").status_code == 409
+        assert AgendaNote.objects.get().decision == "Go" and set(meeting.attendees.all()) == {cast.lead}
+        meeting.refresh_from_db()
+        assert [item["key"] for item in meeting.agenda][0] == key
 
 
 def test_the_meeting_list_stays_at_constant_queries_with_notes_and_attendees(api, cast, campaign):

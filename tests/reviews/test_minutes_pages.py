@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from campaigns.models import Task
 from core.models import Notification
-from reviews.models import ActionItem, AgendaNote, Meeting, MeetingStatus, Retrospective
+from reviews.models import ActionItem, AgendaNote, Meeting, Retrospective
 from reviews.services import action_item_create, agenda_add_item, agenda_note_save, meeting_open, minutes_publish
-from tests.reviews.conftest import make_series
+from tests.reviews.conftest import make_series, meeting_under_way
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -23,8 +23,7 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def meeting(cast, campaign):
-    series = make_series(cast, campaign)
-    meeting = Meeting.objects.filter(series=series, status=MeetingStatus.SCHEDULED).order_by("scheduled_at").first()
+    meeting = meeting_under_way(make_series(cast, campaign))
     for title in ("Posters", "H5 page", "Load test"):
         agenda_add_item(meeting=meeting, actor=cast.lead, title=title)
     meeting.refresh_from_db()

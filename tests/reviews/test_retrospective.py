@@ -92,3 +92,12 @@ def test_minutes_reach_the_heads_of_participating_departments(cast, campaign):
     meeting = first_meeting(make_series(cast, campaign))
     minutes_publish(meeting=meeting, actor=cast.lead, minutes="Go live on 2 March.")
     assert Notification.objects.filter(verb="minutes_published", recipient=head).count() == 1
+
+
+def test_a_published_retrospective_can_no_longer_be_changed(cast, campaign):
+    meeting = first_meeting(make_series(cast, campaign, kind="retrospective", weekday=4))
+    retrospective_save(meeting=meeting, actor=cast.lead, **SCORES)
+    minutes_publish(meeting=meeting, actor=cast.lead, minutes="Retrospective held.")
+    with pytest.raises(Conflict):
+        retrospective_save(meeting=meeting, actor=cast.lead, **{**SCORES, "goal_score": 1})
+    assert Retrospective.objects.get(meeting=meeting).goal_score == 4
