@@ -137,3 +137,17 @@ def test_overview_query_count_is_constant_as_the_campaigns_data_grows_tenfold(cl
     large = count_queries(client, user, mine)
     assert large == small, (small, large)
     assert small <= 22
+
+
+def test_launching_without_an_approved_budget_asks_first_and_says_what_is_missing(client, cast, campaign):
+    from campaigns.services import campaign_transition
+    from tests.factories import BudgetFactory
+
+    campaign_transition(campaign=campaign, actor=cast.lead, status="planning")
+    page = overview(client, cast.lead, campaign).content.decode()
+    launch = re.search(r'<form[^>]*>\s*<input[^>]*>\s*<input type="hidden" name="status" value="active">', page)
+    assert launch and "No budget of this campaign is approved yet" in launch.group(0)
+    assert "Before launch: no budget is approved yet." in page
+    Budget.objects.filter(pk=BudgetFactory(campaign=campaign, actor=cast.lead).pk).update(status="approved")
+    page = overview(client, cast.lead, campaign).content.decode()
+    assert "No budget of this campaign is approved yet" not in page and "Before launch" not in page
