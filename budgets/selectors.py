@@ -276,3 +276,48 @@ def campaign_risks_known() -> bool:
 def campaign_risks(campaign_ids: list[int]) -> dict[int, list[Any]] | None:
     """Open risks per campaign from the registered risk register, or ``None`` without one."""
     return _campaign_risks[0](campaign_ids) if _campaign_risks else None
+
+
+# --- Campaign health (campaigns.health): budget burn ahead of time -----------------------------------------------
+
+# Spending this many percentage points ahead of the share of the campaign's time gone makes it yellow.
+BURN_AHEAD_MARGIN = Decimal(10)
+
+
+def burn_health_signal(facts: dict[int, Any]) -> dict[int, list[dict[str, Any]]]:
+    """campaigns.health signal (one query): for each campaign with an approved budget, red when more than the
+    approved total is spent, yellow when the share spent is more than 10 points ahead of the share of the
+    campaign's days gone (the overview's burn against time elapsed)."""
+    rows = (
+        Budget.objects.filter(campaign_id__in=list(facts), status=BudgetStatus.APPROVED)
+        .annotate(spent=Coalesce(Sum("lines__expenses__amount"), Value(Decimal(0)), output_field=MONEY))
+        .values_list("campaign_id", "total", "spent")
+    )
+    reasons: dict[int, list[dict[str, Any]]] = {}
+    for cid, total, spent in rows:
+        if not total:
+            continue
+        f = facts[cid]
+        span = (f.end_date - f.start_date).days + 1
+        elapsed = min(max((f.today - f.start_date).days + 1, 0), span)
+        burn = (Decimal(spent) * HUNDRED / total).quantize(Decimal(1))
+        time_gone = (Decimal(elapsed) * HUNDRED / span).quantize(Decimal(1)) if span > 0 else HUNDRED
+        if spent > total:
+            reasons[cid] = [{"code": "overspent", "level": "red", "burn": int(burn)}]
+        elif burn - time_gone > BURN_AHEAD_MARGIN:
+            reasons[cid] = [{"code": "burn_ahead", "level": "yellow", "burn": int(burn), "time": int(time_gone)}]
+    return reasons
+
+
+def _overspent_text(reason: dict[str, Any]) -> str:
+    return _("Budget overspent: %(burn)s %% of the approved total") % {"burn": reason["burn"]}
+
+
+def _burn_ahead_text(reason: dict[str, Any]) -> str:
+    return _("Budget %(burn)s %% spent with %(time)s %% of the time gone") % {
+        "burn": reason["burn"],
+        "time": reason["time"],
+    }
+
+
+BURN_TEXTS = {"overspent": _overspent_text, "burn_ahead": _burn_ahead_text}

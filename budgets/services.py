@@ -15,6 +15,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.health import health_invalidate
 from campaigns.models import Campaign, Channel
 from campaigns.permissions import campaign_policy
 from core.errors import ApplicationError, Conflict, NotAllowed
@@ -432,6 +433,7 @@ def _decide(budget: Budget, status: str, actor: User) -> None:
         budget.approved_at = now
     budget.status, budget.decided_at = status, now
     budget.save(update_fields=["status", "approved_at", "decided_at", "updated_at"])
+    health_invalidate([budget.campaign_id])  # the approved total is what burn is measured against
     audit_record(
         actor=actor, action=f"budget.{status}", obj=budget, before={"status": "in_review"}, after={"status": status}
     )
@@ -511,6 +513,7 @@ def expense_record(*, line: BudgetLine, actor: User, amount: Any, date: dt.date,
     expense = Expense.objects.create(
         line=line, amount=amount, date=date, description=description.strip(), recorded_by=actor
     )
+    health_invalidate([budget.campaign_id])
     spent = line.expenses.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     burn = spent / line.amount
     now = timezone.now()

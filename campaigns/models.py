@@ -110,6 +110,16 @@ class Campaign(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Health (SPEC 10.2) as campaigns.health decides it, stored so that lists can filter and sort by it. It holds
+    # for the day ``health_on`` (the campaign's "today" when it was worked out); the services that change what it
+    # depends on clear ``health_on``, and readers (campaigns.health.fresh_health) work out again any campaign
+    # whose ``health_on`` is empty or before its today. Never read these columns without going through it.
+    health = models.CharField(_("health"), max_length=6, choices=Health.choices, default=Health.GREEN, editable=False)
+    health_rank = models.PositiveSmallIntegerField(default=1, editable=False)
+    projected_end = models.DateField(_("projected end"), null=True, blank=True, editable=False)
+    slip_days = models.IntegerField(_("slip (days)"), default=0, editable=False)
+    health_reasons = models.JSONField(default=list, blank=True, editable=False)
+    health_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-start_date", "code"]
@@ -119,7 +129,12 @@ class Campaign(models.Model):
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="campaign_ends_after_start"),
             models.CheckConstraint(condition=Q(status__in=CampaignStatus.values), name="campaign_status_valid"),
         ]
-        indexes = [models.Index(fields=["team", "status"]), models.Index(fields=["start_date"])]
+        indexes = [
+            models.Index(fields=["team", "status"]),
+            models.Index(fields=["start_date"]),
+            models.Index(fields=["health_rank", "code"], name="campaign_health_rank"),
+            models.Index(fields=["health", "code"], name="campaign_health"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -3,35 +3,68 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import KPI_DEVIATION_LIMIT, Health, KpiKind, Milestone, Task, TaskStatus
+from .models import KPI_DEVIATION_LIMIT, Health, KpiKind, TaskStatus
 
 # A milestone due within this many days whose phase's tasks are under this share done → yellow.
 MILESTONE_WARNING_DAYS = 3
 MILESTONE_READY_PROGRESS = 80
 
 
-def phase_progress(tasks: Iterable[Task]) -> int:
+def phase_progress(tasks: Iterable[Any]) -> int:
     """Average progress of a phase's tasks, a done task counting 100 %; a phase without tasks is complete."""
     values = [100 if t.status == TaskStatus.DONE else t.progress for t in tasks]
     return round(sum(values) / len(values)) if values else 100
 
 
-def phase_health(
-    *, milestones: Iterable[Milestone], tasks: Iterable[Task], critical_task_ids: set[int], today: dt.date
-) -> str:
-    """red: a milestone overdue or a critical-path task late; yellow: a task late, or a milestone due within
-    3 days while the phase's tasks are under 80 % done; green otherwise."""
+def phase_health(**facts: Any) -> str:
+    """A phase's light (SPEC 3 and 10.2): :func:`phase_verdict` without the cause."""
+    return phase_verdict(**facts)[0]
+
+
+# What made a phase yellow or red (the first rule that applies, in this order).
+PHASE_CAUSES = (
+    "milestone_overdue", "late_critical", "past_campaign_end", "late_task", "past_phase_end", "milestone_soon",
+)  # fmt: skip
+
+
+def phase_verdict(
+    *,
+    milestones: Iterable[Any],
+    tasks: Iterable[Any],
+    critical_task_ids: set[int],
+    today: dt.date,
+    projected_finish: Mapping[int, dt.date] | None = None,
+    phase_end: dt.date | None = None,
+    campaign_end: dt.date | None = None,
+) -> tuple[str, str | None]:
+    """(light, cause) of a phase. ``milestones`` have ``due_date`` and ``done``; ``tasks`` have ``pk``,
+    ``due_date``, ``status`` and ``progress`` (model rows or plain tuples with those names).
+
+    red: a milestone overdue, a critical-path task late, or a task projected to finish after the campaign's end;
+    yellow: a task late, a task projected to finish after the phase's end, or a milestone due within 3 days
+    while the phase's tasks are under 80 % done; green otherwise (cause None). The cause is one of
+    :data:`PHASE_CAUSES`."""
     milestones, tasks = list(milestones), list(tasks)
-    late = [t for t in tasks if t.is_late(today)]
-    if any(m.is_overdue(today) for m in milestones) or any(t.pk in critical_task_ids for t in late):
-        return Health.RED
+    projected_finish = projected_finish or {}
+    late = [t for t in tasks if t.status != TaskStatus.DONE and t.due_date < today]
+    finishes = [projected_finish[t.pk] for t in tasks if t.pk in projected_finish]
+    last_finish = max(finishes, default=None)
+    if any(not m.done and m.due_date < today for m in milestones):
+        return Health.RED, "milestone_overdue"
+    if any(t.pk in critical_task_ids for t in late):
+        return Health.RED, "late_critical"
+    if last_finish is not None and campaign_end is not None and last_finish > campaign_end:
+        return Health.RED, "past_campaign_end"
     if late:
-        return Health.YELLOW
+        return Health.YELLOW, "late_task"
+    if last_finish is not None and phase_end is not None and last_finish > phase_end:
+        return Health.YELLOW, "past_phase_end"
     progress = phase_progress(tasks)
     for m in milestones:
         if (
@@ -39,8 +72,22 @@ def phase_health(
             and 0 <= (m.due_date - today).days <= MILESTONE_WARNING_DAYS
             and progress < MILESTONE_READY_PROGRESS
         ):
-            return Health.YELLOW
-    return Health.GREEN
+            return Health.YELLOW, "milestone_soon"
+    return Health.GREEN, None
+
+
+def kpi_latest(readings: list[Any]) -> tuple[Decimal | None, dt.date | None, Decimal | None]:
+    """(latest actual, its date, the forecast to compare it with) from readings in date order (each with ``date``,
+    ``actual``, ``forecast``): the forecast of the same reading, or else the latest forecast dated before it."""
+    actuals = [r for r in readings if r.actual is not None]
+    latest = actuals[-1] if actuals else None
+    if latest is None:
+        return None, None, None
+    forecast = latest.forecast
+    if forecast is None:
+        earlier = [r for r in readings if r.forecast is not None and r.date <= latest.date]
+        forecast = earlier[-1].forecast if earlier else None
+    return latest.actual, latest.date, forecast
 
 
 def kpi_deviation(actual: Decimal | None, forecast: Decimal | None) -> Decimal | None:

@@ -54,6 +54,8 @@ class TaskTimes:
     latest_finish: dt.date
     float_days: int
     critical: bool
+    # Where the task is projected to finish (see the module doc): its earliest finish, pushed on by late work.
+    projected_finish: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,11 @@ def compute_schedule(
     times = []
     for t in ids:
         slack = ls[t] - es[t]
-        times.append(TaskTimes(t, _day(es[t]), _day(ef[t]), _day(ls[t]), _day(lf[t]), slack, slack == 0))
+        times.append(
+            TaskTimes(
+                t, _day(es[t]), _day(ef[t]), _day(ls[t]), _day(lf[t]), slack, slack == 0, _day(projected_finish[t])
+            )
+        )
     critical = sorted((x for x in times if x.critical), key=lambda x: (es[x.task], ef[x.task], x.task))
     return Schedule(
         tasks=times,

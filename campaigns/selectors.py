@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.permissions import principal_for
 
+from .health import compute_health, phase_cause_text
 from .models import (
     Campaign,
     CampaignStatus,
@@ -30,7 +31,7 @@ from .models import (
     TaskStatus,
 )
 from .permissions import campaign_part_policy, campaign_policy
-from .rules import kpi_deviation, kpi_off_forecast, phase_health, phase_progress
+from .rules import kpi_deviation, kpi_latest, kpi_off_forecast, phase_progress, phase_verdict
 from .schedule import Schedule, TaskSpan, compute_schedule
 
 
@@ -108,6 +109,7 @@ class PhaseStatus:
     progress: int
     milestones: list[Milestone]
     late_tasks: list[Task]
+    cause: str | None = None  # what made it yellow or red (campaigns.rules.PHASE_CAUSES)
 
 
 def campaign_phases(
@@ -117,6 +119,7 @@ def campaign_phases(
     today = today or campaign_today(campaign)
     schedule = schedule or campaign_schedule(campaign=campaign, today=today)
     critical = set(schedule.critical_path)
+    finish = {t.task: t.projected_finish for t in schedule.tasks}
     phases = list(Phase.objects.filter(campaign=campaign))
     milestones: dict[int, list[Milestone]] = defaultdict(list)
     for m in Milestone.objects.filter(campaign=campaign):
@@ -124,54 +127,35 @@ def campaign_phases(
     tasks: dict[int | None, list[Task]] = defaultdict(list)
     for t in Task.objects.filter(campaign=campaign).select_related("owner"):
         tasks[t.phase_id].append(t)
-    return [
-        PhaseStatus(
-            phase=p,
-            health=phase_health(
-                milestones=milestones[p.pk], tasks=tasks[p.pk], critical_task_ids=critical, today=today
-            ),
-            progress=phase_progress(tasks[p.pk]),
-            milestones=milestones[p.pk],
-            late_tasks=[t for t in tasks[p.pk] if t.is_late(today)],
-        )
-        for p in phases
-    ]
-
-
-def phase_health_map(*, phases: list[Phase], today_by_campaign: dict[int, dt.date]) -> dict[int, str]:
-    """Health of many phases (possibly of several campaigns) with a fixed number of queries (API lists)."""
-    campaign_ids = {p.campaign_id for p in phases}
-    if not campaign_ids:
-        return {}
-    milestones: dict[int, list[Milestone]] = defaultdict(list)
-    for m in Milestone.objects.filter(phase__in=[p.pk for p in phases]):
-        milestones[m.phase_id].append(m)
-    tasks: dict[int, list[Task]] = defaultdict(list)
-    all_tasks: dict[int, list[Task]] = defaultdict(list)
-    for t in Task.objects.filter(campaign_id__in=campaign_ids):
-        all_tasks[t.campaign_id].append(t)
-        if t.phase_id:
-            tasks[t.phase_id].append(t)
-    edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for pred, succ, cid in TaskDependency.objects.filter(successor__campaign_id__in=campaign_ids).values_list(
-        "predecessor_id", "successor_id", "successor__campaign_id"
-    ):
-        edges[cid].append((pred, succ))
-    critical: dict[int, set[int]] = {}
-    for cid in campaign_ids:
-        spans = [
-            TaskSpan(t.pk, t.start_date, t.due_date, t.status == TaskStatus.DONE, t.progress) for t in all_tasks[cid]
-        ]
-        critical[cid] = set(compute_schedule(spans, edges[cid], today=today_by_campaign[cid]).critical_path)
-    return {
-        p.pk: phase_health(
+    statuses = []
+    for p in phases:
+        light, cause = phase_verdict(
             milestones=milestones[p.pk],
             tasks=tasks[p.pk],
-            critical_task_ids=critical[p.campaign_id],
-            today=today_by_campaign[p.campaign_id],
+            critical_task_ids=critical,
+            today=today,
+            projected_finish=finish,
+            phase_end=p.end_date,
+            campaign_end=campaign.end_date,
         )
-        for p in phases
-    }
+        statuses.append(
+            PhaseStatus(
+                phase=p,
+                health=light,
+                progress=phase_progress(tasks[p.pk]),
+                milestones=milestones[p.pk],
+                late_tasks=[t for t in tasks[p.pk] if t.is_late(today)],
+                cause=cause,
+            )
+        )
+    return statuses
+
+
+def phase_health_map(*, phases: list[Phase], now: dt.datetime | None = None) -> dict[int, str]:
+    """Lights of many phases (possibly of several campaigns), as campaigns.health decides them, in a fixed number
+    of queries (API lists)."""
+    decided = compute_health({p.campaign_id for p in phases}, now=now, signals=False)
+    return {p.pk: decided[p.campaign_id].phases.get(p.pk, Health.GREEN) for p in phases}
 
 
 @dataclass
@@ -196,20 +180,11 @@ class KpiStatus:
 
 def kpi_status_from_readings(kpi: Kpi, readings: list[KpiReading]) -> KpiStatus:
     """The latest actual against the forecast for the same date, or else the latest forecast dated before it."""
-    actuals = [r for r in readings if r.actual is not None]
-    latest = actuals[-1] if actuals else None
-    forecast = None
-    if latest is not None:
-        if latest.forecast is not None:
-            forecast = latest.forecast
-        else:
-            earlier = [r for r in readings if r.forecast is not None and r.date <= latest.date]
-            forecast = earlier[-1].forecast if earlier else None
-    actual = latest.actual if latest else None
+    actual, actual_date, forecast = kpi_latest(readings)
     return KpiStatus(
         kpi=kpi,
         latest_actual=actual,
-        latest_actual_date=latest.date if latest else None,
+        latest_actual_date=actual_date,
         forecast=forecast,
         deviation=kpi_deviation(actual, forecast),
         off_forecast=kpi_off_forecast(actual, forecast),
@@ -224,6 +199,18 @@ def campaign_kpis(*, campaign: Campaign) -> list[KpiStatus]:
     for r in KpiReading.objects.filter(kpi__campaign=campaign).order_by("date"):
         readings[r.kpi_id].append(r)
     return [kpi_status_from_readings(k, readings[k.pk]) for k in kpis]
+
+
+def my_live_campaigns(*, user: Any) -> QuerySet[Campaign]:
+    """Campaigns of the teams the user is on (or leads) that are being planned or run, worst health first. Make
+    their health current with campaigns.health.fresh_health before reading it."""
+    principal = principal_for(user)
+    mine = Q(team_id__in=list(principal.team_roles)) | Q(lead_id=user.pk)
+    return (
+        campaign_policy.visible(user, Campaign.objects.filter(mine))
+        .filter(status__in=[CampaignStatus.PLANNING, CampaignStatus.ACTIVE, CampaignStatus.CLOSING])
+        .order_by("-health_rank", "end_date", "code")
+    )
 
 
 def my_open_tasks(*, user: Any) -> QuerySet[Task]:
@@ -244,6 +231,7 @@ def phase_row(ps: PhaseStatus) -> dict[str, Any]:
         "phase": ps.phase,
         "health": ps.health,
         "health_label": Health(ps.health).label,
+        "cause": phase_cause_text(ps.cause),
         "progress": ps.progress,
         "milestones": ps.milestones,
         "late_count": len(ps.late_tasks),
@@ -252,8 +240,9 @@ def phase_row(ps: PhaseStatus) -> dict[str, Any]:
 
 def campaign_gantt(*, campaign: Campaign, today: dt.date) -> dict[str, Any]:
     """The timeline of a campaign: Frappe Gantt bars (``data``: dates, progress, dependencies, the critical path and
-    its links), the CPM schedule as table rows, the schedule itself and the slip in days (three queries). Raises
-    CycleError for a plan with a cycle, which the task services never write."""
+        its links), the CPM schedule as table rows and the schedule itself (three queries); the campaign's health and slip
+    come from campaigns.health. Raises
+        CycleError for a plan with a cycle, which the task services never write."""
     rows = list(
         Task.objects.filter(campaign=campaign)
         .order_by("start_date", "due_date", "id")
@@ -299,12 +288,10 @@ def campaign_gantt(*, campaign: Campaign, today: dt.date) -> dict[str, Any]:
             }
         )
     table.sort(key=lambda r: (r["times"].earliest_start, r["times"].earliest_finish, r["pk"]))
-    slip = (schedule.projected_end - schedule.end).days if schedule.end and schedule.projected_end else 0
     return {
         "task_count": len(rows),
         "data": data,
         "table": table,
         "schedule": schedule,
-        "slip_days": slip,
         "critical_count": len(schedule.critical_path),
     }

@@ -19,6 +19,7 @@ from core.services.audit import audit_record
 from core.validators import MAX_DATE, MIN_DATE, date_in_bounds, normalize_code, shift_date, validate_code
 from teams.models import Department, Team, TeamMembership, User
 
+from .health import health_invalidate
 from .models import (
     Campaign,
     CampaignStatus,
@@ -189,6 +190,7 @@ def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campa
         campaign.save()
     if departments is not None:
         campaign.departments.set(departments)
+    health_invalidate([campaign.pk])  # dates and the time zone decide health
     audit_record(actor=actor, action="campaign.updated", obj=campaign, before=before, after=_snapshot(campaign))
     return campaign
 
@@ -514,6 +516,7 @@ def phase_save(*, campaign: Campaign, actor: User, phase: Phase | None = None, *
         setattr(phase, key, value)
     _check_dates(phase.start_date, phase.end_date)
     phase.save()
+    health_invalidate([campaign.pk])
     old, new = _changed(before, _values(phase, PHASE_FIELDS))
     audit_record(actor=actor, action="phase.created" if created else "phase.updated", obj=phase, before=old or None,
                  after=new)  # fmt: skip
@@ -525,6 +528,7 @@ def phase_delete(*, phase: Phase, actor: User) -> None:
     """Delete a phase (its milestones go with it; its tasks lose their phase); audited."""
     audit_record(actor=actor, action="phase.deleted", obj=phase, before=_values(phase, PHASE_FIELDS))
     _delete(phase)
+    health_invalidate([phase.campaign_id])
 
 
 @transaction.atomic
@@ -543,6 +547,7 @@ def milestone_save(*, campaign: Campaign, actor: User, milestone: Milestone | No
     if not milestone.done:
         milestone.done_on = None
     milestone.save()
+    health_invalidate([campaign.pk])
     old, new = _changed(before, _values(milestone, MILESTONE_FIELDS))
     audit_record(actor=actor, action="milestone.created" if created else "milestone.updated", obj=milestone,
                  before=old or None, after=new)  # fmt: skip
@@ -554,6 +559,7 @@ def milestone_delete(*, milestone: Milestone, actor: User) -> None:
     """Delete a milestone; audited."""
     audit_record(actor=actor, action="milestone.deleted", obj=milestone, before=_values(milestone, MILESTONE_FIELDS))
     _delete(milestone)
+    health_invalidate([milestone.campaign_id])
 
 
 # --- Tasks and dependencies ----------------------------------------------------------------
@@ -624,6 +630,7 @@ def task_save(
             (TaskDependency(predecessor=p, successor=task) for p in depends_on if p.pk not in existing),
             ignore_conflicts=True,  # a concurrent save of the same task may have added the pair already
         )
+    health_invalidate([campaign.pk])
     return task
 
 
@@ -635,6 +642,7 @@ def task_add_dependency(*, task: Task, predecessor: Task, actor: User) -> TaskDe
     _validate_predecessors(campaign, task, [predecessor])
     current = list(Task.objects.filter(successor_links__successor=task).exclude(pk=predecessor.pk))
     _check_no_cycle(campaign, task=task, predecessors=[*current, predecessor])
+    health_invalidate([campaign.pk])
     try:
         with transaction.atomic():
             return TaskDependency.objects.create(predecessor=predecessor, successor=task)
@@ -647,6 +655,7 @@ def task_remove_dependency(*, task: Task, predecessor_id: int, actor: User) -> i
     """Stop ``task`` waiting for the given predecessor; audited when there was such a dependency."""
     deleted, _details = TaskDependency.objects.filter(successor=task, predecessor_id=predecessor_id).delete()
     if deleted:
+        health_invalidate([task.campaign_id])
         audit_record(actor=actor, action="task.dependency_removed", obj=task, before={"predecessor": predecessor_id})
     return deleted
 
@@ -657,6 +666,7 @@ def task_delete(*, task: Task, actor: User) -> None:
     audit_record(actor=actor, action="task.deleted", obj=task,
                  before={"title": task.title, "start_date": task.start_date, "due_date": task.due_date})  # fmt: skip
     _delete(task)
+    health_invalidate([task.campaign_id])
 
 
 # --- Channels and KPIs ---------------------------------------------------------------------
@@ -731,6 +741,7 @@ def kpi_record_reading(
             reading.forecast = forecast
         reading.recorded_by = actor
         reading.save()
+    health_invalidate([kpi.campaign_id])  # a KPI off forecast makes its campaign yellow
     return reading
 
 
@@ -788,6 +799,7 @@ def kpi_delete(*, kpi: Kpi, actor: User) -> None:
     """Delete a KPI with its readings; audited."""
     audit_record(actor=actor, action="kpi.deleted", obj=kpi, before=_values(kpi, KPI_FIELDS))
     _delete(kpi)
+    health_invalidate([kpi.campaign_id])
 
 
 @transaction.atomic

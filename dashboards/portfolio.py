@@ -1,7 +1,8 @@
 """The executive portfolio (SPEC 8 "Dashboards"): every campaign with its health, budget, alerts and member
 conversion. Everything is set-based: the rows are one annotated query (budget, spend, alert and member counts are
-correlated subqueries) and health comes from campaigns.health; the number of queries never depends on the number of
-campaigns, tasks, risks or members."""
+correlated subqueries) and health is the column campaigns.health keeps (made current first, which costs one query
+when nothing changed), so filtering and sorting by health is the database's work; the number of queries never
+depends on the number of campaigns, tasks, risks or members."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Que
 from django.db.models.functions import Coalesce
 
 from budgets.models import Budget, Expense
-from campaigns.health import HEALTH_RANK, campaign_health_map
+from campaigns.health import fresh_health, reason_texts
 from campaigns.models import Campaign, Health
 from campaigns.permissions import campaign_policy
 from members.models import Member
@@ -24,7 +25,7 @@ from risks.permissions import risk_policy
 from risks.selectors import LIVE_STATUSES, matrix_counts
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
-# Columns the portfolio sorts by: key → ORM ordering (health is sorted in Python, see portfolio_page).
+# Columns the portfolio sorts by: key → ORM ordering.
 SORTS = {
     "code": ("code",),
     "name": ("name", "code"),
@@ -33,7 +34,7 @@ SORTS = {
     "spent": (F("spent").desc(), "code"),
     "red": (F("red_alerts").desc(), F("yellow_alerts").desc(), "code"),
     "yellow": (F("yellow_alerts").desc(), F("red_alerts").desc(), "code"),
-    "health": (),
+    "health": ("-health_rank", "code"),
 }
 
 
@@ -42,15 +43,24 @@ def _count_of(queryset: QuerySet, group: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def portfolio_queryset(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Campaign]:
-    """Campaigns the user may see (status and team filters), each annotated with its approved budget
-    (``approved_total``, newest approved version), ``spent`` on it, live ``red_alerts`` and ``yellow_alerts``."""
-    filters = filters or {}
-    qs = campaign_policy.visible(user, Campaign.objects.select_related("team"))
+def portfolio_campaigns(*, user: Any, filters: dict[str, Any]) -> QuerySet[Campaign]:
+    """The campaigns the user may see, by the status and team filters."""
+    qs = campaign_policy.visible(user, Campaign.objects.all())
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("team"):
         qs = qs.filter(team_id=filters["team"])
+    return qs
+
+
+def portfolio_queryset(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Campaign]:
+    """Campaigns the user may see (status, team and health filters; make health current first with
+    campaigns.health.fresh_health), each annotated with its approved budget
+    (``approved_total``, newest approved version), ``spent`` on it, live ``red_alerts`` and ``yellow_alerts``."""
+    filters = filters or {}
+    qs = portfolio_campaigns(user=user, filters=filters).select_related("team")
+    if filters.get("health"):
+        qs = qs.filter(health=filters["health"])
     approved = Budget.objects.filter(campaign_id=OuterRef("pk"), status="approved").order_by("-version")
     spent = (
         Expense.objects.filter(line__budget__campaign_id=OuterRef("pk"), line__budget__status="approved")
@@ -89,13 +99,21 @@ def member_conversion(campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
 @dataclass
 class PortfolioRow:
     campaign: Campaign
-    health: str | None
     members: int
     paid_members: int
 
     @property
+    def health(self) -> str:
+        return self.campaign.health
+
+    @property
     def health_label(self) -> str:
-        return str(Health(self.health).label) if self.health else ""
+        return str(Health(self.health).label)
+
+    @property
+    def health_reasons(self) -> list[str]:
+        """What made it yellow or red, in the reader's language."""
+        return reason_texts(self.campaign.health_reasons or [], level=self.health)
 
     @property
     def conversion(self) -> Decimal | None:
@@ -147,35 +165,19 @@ class PortfolioPage:
 def portfolio_page(
     *, user: Any, filters: dict[str, Any], sort: str, page: int, page_size: int, now: dt.datetime | None = None
 ) -> PortfolioPage:
-    """One page of the portfolio. Without a health filter or sort the database orders and pages the rows and
-    health is worked out for that page only; filtering or sorting by health works it out for every campaign
-    matching the other filters (still a fixed number of queries)."""
+    """One page of the portfolio, ordered and paged by the database (health included: it is a stored column,
+    made current first for every campaign the filters cover)."""
+    fresh_health(portfolio_campaigns(user=user, filters=filters), now=now)
     qs = portfolio_queryset(user=user, filters=filters)
-    health_filter = filters.get("health")
-    if health_filter or sort == "health":
-        keys = list(qs.order_by("code").values_list("pk", "code", "time_zone"))
-        lights = campaign_health_map({pk: zone for pk, _code, zone in keys}, now=now)
-        ids = [pk for pk, _code, _zone in keys if not health_filter or lights[pk] == health_filter]
-        if sort == "health":
-            ids.sort(key=lambda pk: -HEALTH_RANK[lights[pk]])  # stable: by code within a light
-        count = len(ids)
-        num_pages = max(1, -(-count // page_size))
-        number = min(max(page, 1), num_pages)
-        page_ids = ids[(number - 1) * page_size : number * page_size]
-        by_id = {c.pk: c for c in qs.filter(pk__in=page_ids)} if page_ids else {}
-        campaigns = [by_id[pk] for pk in page_ids]
-    else:
-        count = qs.count()
-        num_pages = max(1, -(-count // page_size))
-        number = min(max(page, 1), num_pages)
-        start = (number - 1) * page_size
-        campaigns = list(qs.order_by(*SORTS.get(sort) or SORTS["code"])[start : start + page_size]) if count else []
-        lights = campaign_health_map({c.pk: c.time_zone for c in campaigns}, now=now)
+    count = qs.count()
+    num_pages = max(1, -(-count // page_size))
+    number = min(max(page, 1), num_pages)
+    start = (number - 1) * page_size
+    campaigns = list(qs.order_by(*SORTS.get(sort) or SORTS["code"])[start : start + page_size]) if count else []
     members = member_conversion([c.pk for c in campaigns]) if campaigns else {}
     rows = [
         PortfolioRow(
             campaign=c,
-            health=lights.get(c.pk),
             members=members.get(c.pk, (0, 0))[0],
             paid_members=members.get(c.pk, (0, 0))[1],
         )

@@ -15,6 +15,7 @@ from budgets.models import Budget, Decision, LineCategory
 from budgets.permissions import budget_policy
 from budgets.selectors import burn_level, burn_pct, lines_with_spent, signoff_rows
 from campaigns import selectors
+from campaigns.health import campaign_health
 from campaigns.models import Campaign, Task
 from reviews.models import Meeting
 from reviews.permissions import meeting_policy
@@ -136,7 +137,7 @@ def campaign_summary(*, campaign: Campaign, user: Any, today: dt.date | None = N
     tasks = {t.pk: t for t in Task.objects.filter(campaign=campaign).select_related("owner")}
     critical = [tasks[pk] for pk in schedule.critical_path if pk in tasks]
     times = schedule.by_task()
-    slip = (schedule.projected_end - campaign.end_date).days if schedule.projected_end else None
+    health = campaign_health(campaign)
     return {
         "today": today,
         "phases": [
@@ -145,7 +146,8 @@ def campaign_summary(*, campaign: Campaign, user: Any, today: dt.date | None = N
         ],
         "schedule": schedule,
         "critical_tasks": [{"task": t, "times": times.get(t.pk), "late": t.is_late(today)} for t in critical],
-        "slip_days": slip,
+        "campaign_health": health,
+        "slip_days": health.slip_days,
         "kpis": selectors.campaign_kpis(campaign=campaign),
         "budget": budget_summary(campaign=campaign, user=user),
         "risks": risk_summary(campaign=campaign, user=user, today=today),

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
+from campaigns.health import health_invalidate
 from core.bulk import copy_rows
 from core.models import NotificationVerb
 from core.services.notifications import NotificationRequest, NotificationRow, notify_many, notify_rows
@@ -88,7 +89,7 @@ ALERT_TEXTS = {
 _ROW_FIELDS = (
     "pk", "alert_level", "computed", "title", "expected_date", "campaign__code",
     "owner_id", "owner__language", "owner__is_active",
-    "campaign__lead_id", "campaign__lead__language", "campaign__lead__is_active",
+    "campaign__lead_id", "campaign__lead__language", "campaign__lead__is_active", "campaign_id",
 )  # fmt: skip
 
 
@@ -146,6 +147,7 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
                 ((row[0], row[2], row[1], now) for row in rising),
             )
             result.notifications = notify_rows(_escalation_notifications(rising))
+        health_invalidate({row[-1] for row in changes})  # red alerts make their campaigns red
         result.changed = len(changes)
         result.escalations = len(rising)
     return result
@@ -153,7 +155,21 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
 
 def _escalation_notifications(rising: list[tuple]):
     """The owner hears of every rise; the campaign lead of red ones (and of any risk without an owner)."""
-    for pk, _old, new, title, expected, code, owner, owner_lang, owner_active, lead, lead_lang, lead_active in rising:
+    for (
+        pk,
+        _old,
+        new,
+        title,
+        expected,
+        code,
+        owner,
+        owner_lang,
+        owner_active,
+        lead,
+        lead_lang,
+        lead_active,
+        _cid,
+    ) in rising:
         params = {"risk": title, "campaign": code, "date": expected.isoformat() if expected else "—"}
         recipients = {}
         if owner is not None and owner_active:

@@ -11,8 +11,11 @@ class RisksConfig(AppConfig):
 
     def ready(self) -> None:
         from budgets.selectors import register_campaign_risks
+        from campaigns.health import register_health_signal
 
-        from .selectors import open_risks_by_campaign
+        from .selectors import RED_ALERT_TEXTS, open_risks_by_campaign, red_alert_health_signal
 
         # The sign-off queue (budgets) shows each campaign's open risks; risks plugs its selector in.
         register_campaign_risks(open_risks_by_campaign)
+        # Campaign health: live risks on a red early warning make their campaign red.
+        register_health_signal(red_alert_health_signal, RED_ALERT_TEXTS)

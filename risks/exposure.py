@@ -10,6 +10,7 @@ from decimal import Decimal
 import numpy as np
 
 from budgets.models import RESERVE_CATEGORIES, Budget, BudgetStatus
+from campaigns.health import campaign_health
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_schedule
 from core.validators import shift_date
@@ -78,7 +79,8 @@ def simulate_exposure(*, campaign: Campaign, trials: int = TRIALS, seed: int | N
     counts, edges = np.histogram(totals, bins=20)
     p50, p90 = np.percentile(totals, [50, 90])
     s50, s90 = np.percentile(slips, [50, 90])
-    base_end = schedule.projected_end or campaign.end_date
+    # The schedule's projected end as campaigns.health decides it (the same figure every page shows).
+    base_end = campaign_health(campaign).projected_end or campaign.end_date
     return Exposure(
         trials=trials,
         risks=len(risks),
@@ -88,7 +90,7 @@ def simulate_exposure(*, campaign: Campaign, trials: int = TRIALS, seed: int | N
         reserve=current_reserve(campaign),
         slip_p50=int(np.ceil(s50)),
         slip_p90=int(np.ceil(s90)),
-        planned_end=schedule.end or campaign.end_date,
+        planned_end=campaign.end_date,
         projected_end_p90=shift_date(base_end, int(np.ceil(s90))) if base_end else None,
         histogram_counts=[int(c) for c in counts],
         histogram_edges=[round(float(e), 2) for e in edges],

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+from django.utils.translation import ngettext
 
 from .models import LIVE_STATUSES, AlertLevel, Band, Risk, band_for, band_q
 from .permissions import risk_policy
@@ -130,3 +131,22 @@ def open_risks_by_campaign(campaign_ids: list[int]) -> dict[int, list[Risk]]:
     for risk in risks:
         result[risk.campaign_id].append(risk)
     return result
+
+
+def red_alert_health_signal(facts: dict[int, Any]) -> dict[int, list[dict[str, Any]]]:
+    """campaigns.health signal (one query): a campaign with live risks on a red early warning is red."""
+    rows = (
+        Risk.objects.filter(campaign_id__in=list(facts), status__in=LIVE_STATUSES, alert_level=AlertLevel.RED)
+        .order_by()
+        .values_list("campaign_id")
+        .annotate(n=Count("pk"))
+    )
+    return {cid: [{"code": "red_alerts", "level": "red", "count": n}] for cid, n in rows}
+
+
+def _red_alerts_text(reason: dict[str, Any]) -> str:
+    n = reason["count"]
+    return ngettext("%(n)d red risk alert", "%(n)d red risk alerts", n) % {"n": n}
+
+
+RED_ALERT_TEXTS = {"red_alerts": _red_alerts_text}

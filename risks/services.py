@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from budgets.models import BudgetLine
+from campaigns.health import health_invalidate
 from campaigns.models import Campaign, Task
 from campaigns.permissions import campaign_policy
 from campaigns.services import campaign_members
@@ -98,6 +99,7 @@ def risk_save(*, campaign: Campaign, actor: User, risk: Risk | None = None, **fi
             raise ApplicationError(errors={field: _("Rate from 1 (lowest) to 5 (highest).")})
     risk.save()
     refresh_alert_levels(risks=Risk.objects.filter(pk=risk.pk))
+    health_invalidate([campaign.pk])  # a closed red risk no longer counts
     risk.refresh_from_db()
     audit_record(actor=actor, action="risk.created" if creating else "risk.updated", obj=risk, before=before,
                  after=_snapshot(risk))  # fmt: skip

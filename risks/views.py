@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from budgets.models import BudgetLine, BudgetStatus
+from campaigns.health import campaign_health
 from campaigns.models import Campaign, Task
 from campaigns.permissions import campaign_policy, get_campaign_for_user
 from campaigns.selectors import campaign_today
@@ -467,6 +468,7 @@ def risk_exposure(request: HttpRequest, campaign_pk: int) -> HttpResponse:
         "risks/risk_exposure.html",
         {
             "campaign": campaign,
+            "campaign_health": campaign_health(campaign),  # made current by simulate_exposure
             "exposure": exposure,
             "trials": number_format(exposure.trials, force_grouping=True),
             "risks": risks,

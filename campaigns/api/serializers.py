@@ -15,6 +15,7 @@ from core.validators import TEXT_MAX_LENGTH, ApiCodeField, ApiDateField
 from teams.models import Department, Team, User
 from teams.permissions import team_policy
 
+from ..health import reason_texts
 from ..models import (
     Campaign,
     CampaignStatus,
@@ -28,7 +29,7 @@ from ..models import (
     Task,
 )
 from ..permissions import campaign_part_policy, campaign_policy
-from ..selectors import KpiStatus, campaign_today, kpi_status_from_readings, phase_health_map, playbook_list
+from ..selectors import KpiStatus, kpi_status_from_readings, phase_health_map, playbook_list
 
 FOUR_PLACES = Decimal("0.0001")
 
@@ -140,6 +141,10 @@ class CampaignListSerializer(serializers.ListSerializer):
                 "playbook": c.playbook_id,
                 "copied_from": c.copied_from_id,
                 "task_count": int(getattr(c, "task_count", 0)),
+                "health": str(c.health),
+                "projected_end": _or_none(date, c.projected_end),
+                "slip_days": int(c.slip_days),
+                "health_reasons": reason_texts(c.health_reasons or [], level=c.health),
                 "created_at": _or_none(moment, c.created_at),
                 "updated_at": _or_none(moment, c.updated_at),
             }
@@ -170,6 +175,23 @@ class CampaignSerializer(serializers.ModelSerializer):
     team_name = serializers.CharField(source="team.name", read_only=True)
     lead_name = serializers.CharField(source="lead.__str__", read_only=True)
     task_count = serializers.IntegerField(read_only=True, default=0)
+    health = serializers.ChoiceField(
+        choices=Health.choices,
+        read_only=True,
+        help_text=_(
+            "green, yellow or red (SPEC 10.2): red when projected_end is after end_date, else the worst "
+            "phase light, made worse by red risk alerts, budget burn ahead of time or KPIs off forecast."
+        ),
+    )
+    projected_end = serializers.DateField(
+        read_only=True, allow_null=True, help_text=_("Where the schedule is projected to end (critical path method).")
+    )
+    slip_days = serializers.IntegerField(
+        read_only=True, help_text=_("projected_end − end_date in days, 0 when on time.")
+    )
+    health_reasons = serializers.SerializerMethodField(
+        help_text=_("Why the campaign has its colour, in the reader's language.")
+    )
     # Plain strings in the schema: the status choice set is named once, on ``status``.
     allowed_transitions = serializers.ListField(
         child=serializers.CharField(),
@@ -198,11 +220,18 @@ class CampaignSerializer(serializers.ModelSerializer):
             "playbook",
             "copied_from",
             "task_count",
+            "health",
+            "projected_end",
+            "slip_days",
+            "health_reasons",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["currency", "status", "copied_from", "created_at", "updated_at"]
         list_serializer_class = CampaignListSerializer
+
+    def get_health_reasons(self, campaign: Campaign) -> list[str]:
+        return reason_texts(campaign.health_reasons or [], level=campaign.health)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # Here rather than in __init__, so that a list, which never builds its child's fields, skips it.
@@ -335,9 +364,7 @@ class PhaseSerializer(CampaignPartSerializer):
         health = self.context.get("health") or {}
         if phase.pk in health:
             return health[phase.pk]
-        return phase_health_map(phases=[phase], today_by_campaign={phase.campaign_id: campaign_today(phase.campaign)})[
-            phase.pk
-        ]
+        return phase_health_map(phases=[phase])[phase.pk]
 
 
 class MilestoneSerializer(serializers.ModelSerializer):

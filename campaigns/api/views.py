@@ -22,13 +22,13 @@ from core.api.mixins import PolicyViewSetMixin
 from core.errors import Conflict
 from core.permissions import Access
 
+from ..health import campaign_health, fresh_health
 from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Playbook, Task
 from ..permissions import campaign_part_policy, campaign_policy
 from ..schedule import CycleError
 from ..selectors import (
     campaign_list,
     campaign_schedule,
-    campaign_today,
     phase_health_map,
     playbook_list,
     task_count_subquery,
@@ -128,11 +128,18 @@ class CampaignViewSet(
     def _fresh(self, campaign: Campaign) -> dict[str, Any]:
         """The campaign as the API shows it, reloaded with its counts after a write."""
         reloaded = self.base_queryset().get(pk=campaign.pk)
+        campaign_health(reloaded)
         return CampaignSerializer(reloaded, context=self.get_serializer_context()).data
 
     @extend_schema(parameters=[CampaignFilterSerializer])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        fresh_health(self.filter_queryset(self.get_queryset()))  # health is a stored column: current first
         return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        campaign = self.get_object()
+        campaign_health(campaign)
+        return Response(self.get_serializer(campaign).data)
 
     @extend_schema(request=CampaignCreateSerializer, responses={201: CampaignSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -274,9 +281,7 @@ class PhaseViewSet(CampaignPartViewSet):
         page = self.paginate_queryset(queryset)
         phases = list(page if page is not None else queryset)
         # Health for the whole page at once: a constant number of queries, whatever the page size.
-        self._health = phase_health_map(
-            phases=phases, today_by_campaign={p.campaign_id: campaign_today(p.campaign) for p in phases}
-        )
+        self._health = phase_health_map(phases=phases)
         data = self.get_serializer(phases, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 

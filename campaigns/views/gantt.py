@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from core.permissions import Access
 from core.security import csp_update
 
+from ..health import campaign_health
 from ..permissions import get_campaign_for_user
 from ..schedule import CycleError
 from ..selectors import campaign_gantt, campaign_today
@@ -26,7 +27,14 @@ def gantt(request: HttpRequest, pk: int) -> HttpResponse:
     """Tasks as Frappe Gantt bars (critical path highlighted) and the CPM schedule as a table."""
     campaign = get_campaign_for_user(request.user, pk, need=Access.READ)
     today = campaign_today(campaign)
-    context: dict[str, Any] = {"campaign": campaign, "active_tab": "gantt", "today": today}
+    health = campaign_health(campaign)
+    context: dict[str, Any] = {
+        "campaign": campaign,
+        "active_tab": "gantt",
+        "today": today,
+        "campaign_health": health,
+        "slip_days": health.slip_days,
+    }
     try:
         context.update(campaign_gantt(campaign=campaign, today=today))
     except CycleError:  # the services refuse cycles; this only guards against data written around them

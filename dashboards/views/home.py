@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from budgets.selectors import signoff_queue
 from campaigns import selectors as campaign_selectors
+from campaigns.health import fresh_health, reason_texts
 from core.permissions import principal_for
 from core.selectors import notification_list
 from reviews import selectors as review_selectors
@@ -23,6 +24,7 @@ from teams.selectors import team_list
 
 HOME_ROWS = 8
 MEETINGS_SHOWN = 5
+CAMPAIGNS_SHOWN = 6
 
 
 def _first(queryset: QuerySet, limit: int) -> tuple[list[Any], bool]:
@@ -53,6 +55,7 @@ SIGNOFF_FIELDS += ("campaign__name",)
 RISK_FIELDS = ("id", "campaign_id", "title", "expected_date", "alert_level", "campaign__id", "campaign__code")
 SERIES_FIELDS = ("series__id", "series__campaign_id", "series__title", "series__kind", "series__campaign__id")
 SERIES_FIELDS += ("series__campaign__code",)
+CAMPAIGN_FIELDS = ("id", "code", "name", "status", "end_date", "health", "slip_days", "health_reasons")
 MEETING_FIELDS = ("id", "series_id", "scheduled_at", "status", *SERIES_FIELDS)
 ACTION_FIELDS = ("id", "meeting_id", "title", "due_date", "task_id", "task__id", "task__campaign_id")
 ACTION_FIELDS += ("meeting__id", "meeting__series_id", *(f"meeting__{f}" for f in SERIES_FIELDS))
@@ -62,7 +65,7 @@ ACTION_FIELDS += ("meeting__id", "meeting__series_id", *(f"meeting__{f}" for f i
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """ "My work" (SPEC 8): my tasks (late first), budgets awaiting my sign-off, alerts on risks I own, my next
-    meetings and the status updates I still owe, my action items, my teams and unread notifications. Each list
+    meetings and the status updates I still owe, my action items, my live campaigns worst health first, my teams and unread notifications. Each list
     comes from its app's selector, limited to what the user may see; one query per list, reading only the
     columns shown, and each kind of link reversed once."""
     user = request.user
@@ -98,6 +101,13 @@ def home(request: HttpRequest) -> HttpResponse:
     for item in actions:
         item.url = task_url.format(item.task.campaign_id, item.task_id) if item.task_id else None
         item.meeting_url = meeting_url.format(item.meeting_id)
+    live = campaign_selectors.my_live_campaigns(user=user)
+    fresh_health(live, now=now)
+    campaigns, more_campaigns = _first(live.only(*CAMPAIGN_FIELDS), CAMPAIGNS_SHOWN)
+    overview_url = _url_pattern("campaigns:detail", 1)
+    for campaign in campaigns:
+        campaign.url = overview_url.format(campaign.pk)
+        campaign.reasons = reason_texts(campaign.health_reasons, level=campaign.health)
     team_url = _url_pattern("teams:detail", 1)
     teams = list(team_list(user=user).filter(parent__isnull=True).select_related(None).only("id", "name")[:20])
     for team in teams:
@@ -122,6 +132,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "more_missing": more_missing,
             "actions": actions,
             "more_actions": more_actions,
+            "campaigns": campaigns,
+            "more_campaigns": more_campaigns,
             "teams": teams,
             "notifications": notifications,
             "unread_count": notifications[0].unread_total if notifications else 0,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from budgets.selectors import campaign_budget_overview, signoff_rows
 from campaigns import selectors as campaign_selectors
+from campaigns.health import campaign_health
 from campaigns.models import Campaign, CampaignStatus, Task
 from campaigns.permissions import TRANSITION_LABELS, campaign_abilities, creatable_teams, get_campaign_for_user
 from campaigns.selectors import KpiStatus
@@ -47,8 +48,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     titles = {t.pk: t for t in tasks}
     critical = [titles[pk] for pk in schedule.critical_path if pk in titles]
 
-    planned_end = campaign.end_date
-    slip = (schedule.projected_end - planned_end).days if schedule.projected_end else None
+    health = campaign_health(campaign)
     kpis = campaign_selectors.campaign_kpis(campaign=campaign)
     return render(
         request,
@@ -75,7 +75,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "schedule": schedule,
             "critical_tasks": critical,
             "late_critical": sum(1 for t in critical if t.is_late(today)),
-            "slip_days": slip,
+            "campaign_health": health,
+            "slip_days": health.slip_days,
             "kpis": kpis,
             "kpi_chart": kpi_chart(kpis),
             "transitions": [

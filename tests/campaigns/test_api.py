@@ -407,12 +407,14 @@ def test_phases_carry_their_health_light(api, cast):
     make_milestone(overdue, "物料終稿", due=5)  # day 5 = 14 Feb, before today (20 Feb)
     late = make_phase(campaign, "執行期", 8, 12, order=2)
     make_task(campaign, "side task", 8, 9, phase=late)  # late, with float → yellow
-    make_task(campaign, "long task", 8, 30, phase=late)
+    side = make_phase(campaign, "側翼", 8, 12, order=4)
+    make_task(campaign, "side task 2", 8, 9, phase=side)  # late, with float → yellow
+    make_task(campaign, "long task", 8, 30, phase=late)  # runs past its phase, and unstarted past the campaign → red
     fine = make_phase(campaign, "收尾期", 20, 30, order=3)
     body = api(cast.viewer).get(f"/api/v1/phases/?campaign={campaign.pk}").json()
     assert set(body["results"][0]) == {"id", "campaign", "name", "order", "start_date", "end_date", "health"}
     health = {row["id"]: row["health"] for row in body["results"]}
-    assert health == {overdue.pk: "red", late.pk: "yellow", fine.pk: "green"}
+    assert health == {overdue.pk: "red", late.pk: "red", fine.pk: "green", side.pk: "yellow"}
     assert api(cast.viewer).get(f"/api/v1/phases/{overdue.pk}/").json()["health"] == "red"
 
 

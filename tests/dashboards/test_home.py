@@ -127,11 +127,16 @@ def test_empty_home_says_what_to_do_next(client, cast):
     assert 'href="/campaigns/portfolio/"' in home(client, cast.executive)
 
 
-def count_queries(client, user) -> int:
+def count_queries(client, user) -> tuple[int, int]:
+    """Queries of a first request after the data changed (stored health worked out again, a fixed number of
+    queries) and of the next one (health read as a column)."""
     client.force_login(user)
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(reverse("home")).status_code == 200
-    return len(ctx.captured_queries)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("home")).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    return counts[0], counts[1]
 
 
 @pytest.mark.parametrize("who", ["member", "finance", "outsider", "executive"])
@@ -142,7 +147,7 @@ def test_home_query_count_is_constant_as_data_grows_tenfold(client, cast, who):
     grow(cast, 18)
     large = count_queries(client, user)
     assert large == small, (small, large)
-    assert small <= 16
+    assert small[1] <= 16
 
 
 def test_an_approver_sees_their_own_work_in_campaigns_they_read_through_their_role_only(client, cast):
