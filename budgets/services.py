@@ -23,7 +23,7 @@ from core.formatting import cny_text
 from core.models import NotificationVerb
 from core.permissions import Access, principal_for
 from core.services.audit import audit_record
-from core.services.notifications import notify
+from core.services.notifications import notifications_resolve, notify
 from teams.models import User
 
 from .checklists import checklist_codes
@@ -292,6 +292,7 @@ def budget_withdraw(*, budget: Budget, actor: User) -> Budget:
         raise Conflict(_("Sign-offs have been recorded on this version, so it can no longer be withdrawn."))
     budget.status, budget.submitted_at, budget.submitted_by = BudgetStatus.DRAFT, None, None
     budget.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
+    notifications_resolve(obj=budget, verbs=SIGNOFF_REQUESTS)  # nobody is asked to sign a draft
     audit_record(
         actor=actor, action="budget.withdrawn", obj=budget, before={"status": "in_review"}, after={"status": "draft"}
     )
@@ -415,7 +416,13 @@ def signoff_record(
         _decide(budget, BudgetStatus.REJECTED, signer)
     elif approvals == set(SignoffRole.values):
         _decide(budget, BudgetStatus.APPROVED, signer)
+    else:  # the request stays open only for those who may still sign a role nobody has signed yet
+        notifications_resolve(obj=budget, verbs=SIGNOFF_REQUESTS, still_needed=pending_signers(budget))
     return signoff
+
+
+# The notifications that ask an approver to sign a budget (resolved once that no longer applies, SPEC 10.4).
+SIGNOFF_REQUESTS = (NotificationVerb.BUDGET_SUBMITTED, NotificationVerb.BUDGET_REMINDER)
 
 
 def _decide(budget: Budget, status: str, actor: User) -> None:
@@ -433,6 +440,7 @@ def _decide(budget: Budget, status: str, actor: User) -> None:
         budget.approved_at = now
     budget.status, budget.decided_at = status, now
     budget.save(update_fields=["status", "approved_at", "decided_at", "updated_at"])
+    notifications_resolve(obj=budget, verbs=SIGNOFF_REQUESTS)  # decided: no sign-off is asked for any more
     health_invalidate([budget.campaign_id])  # the approved total is what burn is measured against
     audit_record(
         actor=actor, action=f"budget.{status}", obj=budget, before={"status": "in_review"}, after={"status": status}

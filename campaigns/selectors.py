@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.permissions import principal_for
 
@@ -238,26 +239,40 @@ def phase_row(ps: PhaseStatus) -> dict[str, Any]:
     }
 
 
+NO_PHASE = "p0"  # the group of tasks that belong to no phase
+
+
 def campaign_gantt(*, campaign: Campaign, today: dt.date) -> dict[str, Any]:
-    """The timeline of a campaign: Frappe Gantt bars (``data``: dates, progress, dependencies, the critical path and
-        its links), the CPM schedule as table rows and the schedule itself (three queries); the campaign's health and slip
-    come from campaigns.health. Raises
-        CycleError for a plan with a cycle, which the task services never write."""
+    """The timeline of a campaign (SPEC 10.2; five queries). ``data`` is the chart's rows, grouped by phase: a row
+    per phase (``kind`` "phase": its dates and milestones, drawn as diamonds) followed by its tasks (``kind``
+    "task": drawn at their *scheduled* dates, earliest start and finish, with the planned dates as ``planned_start``
+    and ``planned_end`` for the baseline; progress, dependencies, the critical path and its links); tasks of no phase
+    come last. ``table`` is the CPM schedule as rows for the accessible table. The campaign's health and slip come
+    from campaigns.health. Raises CycleError for a plan with a cycle, which the task services never write."""
     rows = list(
         Task.objects.filter(campaign=campaign)
         .order_by("start_date", "due_date", "id")
-        .values_list("pk", "title", "start_date", "due_date", "status", "progress")
+        .values_list("pk", "title", "start_date", "due_date", "status", "progress", "phase_id")
     )
     edges = list(
         TaskDependency.objects.filter(successor__campaign=campaign).values_list("predecessor_id", "successor_id")
     )
+    phases = list(Phase.objects.filter(campaign=campaign).values_list("pk", "name", "start_date", "end_date"))
+    milestones: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for phase_id, name, due, done in (
+        Milestone.objects.filter(campaign=campaign)
+        .order_by("due_date", "pk")
+        .values_list("phase_id", "name", "due_date", "done")
+    ):
+        milestones[phase_id].append({"name": name, "date": due.isoformat(), "done": done})
     schedule = campaign_schedule(campaign=campaign, today=today)
     times = schedule.by_task()
     predecessors: dict[int, list[int]] = {}
     for pred, succ in edges:
         predecessors.setdefault(succ, []).append(pred)
-    data, table = [], []
-    for task_pk, title, start, due, status, progress in rows:
+    by_phase: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    table = []
+    for task_pk, title, start, due, status, progress, phase_id in rows:
         t = times[task_pk]
         preds = sorted(predecessors.get(task_pk, []))
         # A link is on the critical path when both ends are critical and nothing separates them.
@@ -266,16 +281,21 @@ def campaign_gantt(*, campaign: Campaign, today: dt.date) -> dict[str, Any]:
             for p in preds
             if t.critical and times[p].critical and (t.earliest_start - times[p].earliest_finish).days == 1
         ]
-        data.append(
+        by_phase[phase_id].append(
             {
                 "id": f"t{task_pk}",
+                "kind": "task",
                 "name": title,
-                "start": start.isoformat(),
-                "end": due.isoformat(),
+                "start": t.earliest_start.isoformat(),
+                "end": t.earliest_finish.isoformat(),
+                "planned_start": start.isoformat(),
+                "planned_end": due.isoformat(),
                 "progress": 100 if status == TaskStatus.DONE else progress,
                 "dependencies": ", ".join(f"t{p}" for p in preds),
                 "custom_class": "critical" if t.critical else "",
                 "critical_dependencies": [f"t{p}" for p in critical_links],
+                "phase": f"p{phase_id}" if phase_id else NO_PHASE,
+                "late": status != TaskStatus.DONE and due < today,
             }
         )
         table.append(
@@ -287,6 +307,24 @@ def campaign_gantt(*, campaign: Campaign, today: dt.date) -> dict[str, Any]:
                 "status": TaskStatus(status).label,
             }
         )
+    data: list[dict[str, Any]] = []
+    for phase_pk, name, start, end in phases:
+        data.append(
+            {
+                "id": f"p{phase_pk}", "kind": "phase", "name": name, "start": start.isoformat(), "end": end.isoformat(),
+                "milestones": milestones[phase_pk], "progress": 0, "dependencies": "", "custom_class": "phase-row",
+            }
+        )  # fmt: skip
+        data.extend(sorted(by_phase[phase_pk], key=lambda r: (r["start"], r["end"], r["id"])))
+    if by_phase[None]:
+        data.append(
+            {
+                "id": NO_PHASE, "kind": "phase", "name": str(_("No phase")), "start": min(r["start"] for r in by_phase[None]),
+                "end": max(r["end"] for r in by_phase[None]), "milestones": [], "progress": 0, "dependencies": "",
+                "custom_class": "phase-row",
+            }
+        )  # fmt: skip
+        data.extend(sorted(by_phase[None], key=lambda r: (r["start"], r["end"], r["id"])))
     table.sort(key=lambda r: (r["times"].earliest_start, r["times"].earliest_finish, r["pk"]))
     return {
         "task_count": len(rows),

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q, RestrictedError
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict, NotAllowed
@@ -632,6 +633,38 @@ def task_save(
         )
     health_invalidate([campaign.pk])
     return task
+
+
+@transaction.atomic
+def task_move(*, task: Task, actor: User, start_date: dt.date, due_date: dt.date) -> Task:
+    """Move or resize a task on the timeline: new planned dates, through :func:`task_save` (bounds, end not before
+    start). A task cannot be moved to start before a task it waits for is scheduled to finish: the bar would not
+    stay where it was dropped, so the move is refused and says from which day it can start."""
+    campaign = task.campaign
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    predecessors = list(Task.objects.filter(successor_links__successor=task).values_list("pk", "title"))
+    if predecessors:
+        from .selectors import campaign_schedule
+
+        times = campaign_schedule(campaign=campaign).by_task()
+        pk, title = max(predecessors, key=lambda p: times[p[0]].earliest_finish)
+        finish = times[pk].earliest_finish
+        if start_date <= finish:
+            raise ApplicationError(
+                errors={
+                    "start_date": _(
+                        "“%(task)s” waits for “%(predecessor)s”, which is scheduled to finish on %(finish)s: it can "
+                        "start on %(first)s at the earliest."
+                    )
+                    % {
+                        "task": task.title,
+                        "predecessor": title,
+                        "finish": date_format(finish, "DATE_FORMAT"),
+                        "first": date_format(finish + DAY, "DATE_FORMAT"),
+                    }
+                }
+            )
+    return task_save(campaign=campaign, actor=actor, task=task, start_date=start_date, due_date=due_date)
 
 
 @transaction.atomic

@@ -83,6 +83,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     email_sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
+    # SPEC 10.4: a notification that asked for an action (budget_submitted to an approver) is resolved once the
+    # action no longer applies; pages never show it as pending.
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -96,3 +99,7 @@ class Notification(models.Model):
     @property
     def read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolved_at is not None

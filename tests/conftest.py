@@ -160,3 +160,15 @@ def campaign(cast):
         start_date=dt.date(2027, 2, 10),
         end_date=dt.date(2027, 3, 15),
     )
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in Chinese leaves Chinese active in the thread (Django's LocaleMiddleware activates per request and
+    does not deactivate), so a later test reading a lazy message outside a request would read it in Chinese: each
+    test starts in the default language."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

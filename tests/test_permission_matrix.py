@@ -161,6 +161,7 @@ RULES: dict[str, dict[str, Expectation]] = {
     "campaigns:task_dependency_add": {"POST": WRITE},
     "campaigns:task_dependency_remove": {"POST": WRITE},
     "campaigns:gantt": {"GET": READ},
+    "campaigns:gantt_move": {"POST": WRITE},
     "campaigns:kpis": {"GET": READ},
     "campaigns:kpi_create": {"POST": WRITE},
     "campaigns:kpi_reading_record": {"POST": WRITE},

@@ -221,3 +221,10 @@ class ChannelForm(forms.ModelForm):
     def __init__(self, *args: Any, campaign: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.campaign = campaign
+
+
+class TaskMoveForm(forms.Form):
+    """A bar moved or resized on the timeline: its new planned dates (ISO)."""
+
+    start_date = BoundedDateField(label=_("Start"))
+    due_date = BoundedDateField(label=_("Due"))

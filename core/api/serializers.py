@@ -8,10 +8,13 @@ from core.models import Notification
 
 class NotificationSerializer(serializers.ModelSerializer):
     read = serializers.BooleanField(read_only=True)
+    resolved = serializers.BooleanField(
+        read_only=True, help_text=_("True once the action the notification asked for no longer applies.")
+    )
 
     class Meta:
         model = Notification
-        fields = ["id", "verb", "text", "url", "read", "read_at", "created_at", "object_type", "object_id"]
+        fields = ["id", "verb", "text", "url", "read", "read_at", "resolved", "created_at", "object_type", "object_id"]
         read_only_fields = fields
 
 

@@ -213,3 +213,12 @@ def notification_mark_read(*, user: Any, notification_ids: Iterable[int] | None 
     if notification_ids is not None:
         qs = qs.filter(pk__in=list(notification_ids))
     return qs.update(read_at=timezone.now())
+
+
+def notifications_resolve(*, obj: Any, verbs: Iterable[str], still_needed: Iterable[Any] = ()) -> int:
+    """Mark the notifications about ``obj`` of the given verbs resolved — all but those to the users in
+    ``still_needed``: the action they asked for no longer applies (SPEC 10.4). One UPDATE; returns how many."""
+    qs = Notification.objects.filter(
+        object_type=obj._meta.label_lower, object_id=obj.pk, verb__in=list(verbs), resolved_at__isnull=True
+    ).exclude(recipient__in=[getattr(u, "pk", u) for u in still_needed])
+    return qs.update(resolved_at=timezone.now())

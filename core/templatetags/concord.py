@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms, template
 
 register = template.Library()
@@ -23,3 +25,15 @@ def bootstrap_widget(field: forms.BoundField) -> str:
         attrs["aria-describedby"] = f"{field.id_for_label}-error"
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def iso_date(value: object) -> object:
+    """An ISO date string (as stored in JSON, e.g. the live agenda) as a date, for the ``date`` filter to show in
+    the reader's format; anything else unchanged."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value

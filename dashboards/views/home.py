@@ -113,7 +113,9 @@ def home(request: HttpRequest) -> HttpResponse:
     for team in teams:
         team.url = team_url.format(team.pk)
     # The first unread ones, each carrying how many are unread in all: the header's badge needs no COUNT query.
-    unread = notification_list(user=user, unread_only=True).annotate(unread_total=Window(Count("pk")))
+    unread = notification_list(user=user, unread_only=True, pending_only=True).annotate(
+        unread_total=Window(Count("pk"))
+    )
     notifications = list(unread[:5])
     principal = principal_for(user)
     return render(

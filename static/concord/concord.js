@@ -87,6 +87,19 @@
     return "";
   }
 
+  // An autosave's status line (standup notes, minutes) shows a refusal in red and a success as before.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.classList && target.classList.contains("autosave-status")) {
+      var failed = event.detail.xhr && event.detail.xhr.status >= 400;
+      target.classList.toggle("text-danger", failed);
+      target.classList.toggle("text-secondary", !failed);
+    }
+  });
+
+  // For scripts that talk to the server without htmx (the timeline's drag and drop).
+  window.ConcordMessages = { say: say };
+
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     say(plainText(xhr) || document.body.dataset.msgFailed);

@@ -561,16 +561,22 @@ def test_gantt_data_marks_exactly_the_critical_tasks(browser_client, cast, campa
     data = {row["id"]: row for row in _gantt_data(html)}
     a, b, c, d = (f"t{plan[k].pk}" for k in "abcd")
     assert {k for k, row in data.items() if row["custom_class"] == "critical"} == {a, b, d}
+    assert list(data)[0] == f"p{plan['phase'].pk}"  # the phase's row leads its tasks
     assert data[c]["custom_class"] == ""
     assert data[b] == {
         "id": b,
+        "kind": "task",
         "name": "Design",
         "start": "2027-02-04",
         "end": "2027-02-08",
+        "planned_start": "2027-02-04",
+        "planned_end": "2027-02-08",
         "progress": 0,
         "dependencies": a,
         "custom_class": "critical",
         "critical_dependencies": [a],
+        "phase": f"p{plan['phase'].pk}",
+        "late": True,
     }
     assert set(data[d]["dependencies"].split(", ")) == {b, c}
     assert data[d]["critical_dependencies"] == [b]  # C → D has float: not a critical link
@@ -601,7 +607,7 @@ def test_gantt_escapes_task_names_in_its_json(browser_client, cast, campaign):
     Task.objects.create(campaign=campaign, title="</script><b>x</b>", start_date=day(1), due_date=day(2))
     html = browser_client(cast.lead).get(base(campaign) + "/timeline/").content.decode()
     assert "</script><b>" not in html
-    assert _gantt_data(html)[0]["name"] == "</script><b>x</b>"
+    assert _gantt_data(html)[1]["name"] == "</script><b>x</b>"  # after the "No phase" row
 
 
 # --- KPIs ----------------------------------------------------------------------------------------------
