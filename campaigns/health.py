@@ -301,11 +301,17 @@ def _kpis_off_forecast(facts: dict[int, CampaignFacts]) -> dict[int, list[dict[s
 
 
 def health_invalidate(campaign_ids: Iterable[int]) -> None:
-    """Mark the campaigns' stored health as out of date (one UPDATE). Call it, inside the writing transaction,
+    """Mark the campaigns' stored health as out of date (one UPDATE; for several campaigns their rows are locked in
+    id order first). Call it, inside the writing transaction,
     from every service that changes a plan, a campaign's dates or time zone, a KPI reading, a risk's alert or a
     budget's approval or spend; the next reader works it out again."""
-    ids = [pk for pk in campaign_ids if pk is not None]
-    if ids:
+    ids = sorted({pk for pk in campaign_ids if pk is not None})
+    if not ids:
+        return
+    with transaction.atomic():
+        if len(ids) > 1:
+            # Take the rows' locks in id order, as health_refresh does, so the two can never deadlock.
+            list(Campaign.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
         Campaign.objects.filter(pk__in=ids).exclude(health_on=None).update(health_on=None)
 
 
