@@ -67,6 +67,8 @@ vendor:
 	cp frontend/node_modules/chart.js/LICENSE.md static/vendor/chartjs/
 	cp frontend/node_modules/frappe-gantt/dist/frappe-gantt.umd.js frontend/node_modules/frappe-gantt/dist/frappe-gantt.css static/vendor/frappe-gantt/
 	cp frontend/node_modules/frappe-gantt/license.txt static/vendor/frappe-gantt/LICENSE
+	mkdir -p tests/e2e/vendor/axe-core
+	cp frontend/node_modules/axe-core/axe.min.js frontend/node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 
 ## make bench: every bench/bench_*.py and bench/load.py, then one table of figures (not part of make test).
 ## Needs the local PostgreSQL; load.py needs wrk (installed from Debian here if missing). BENCH="cpm load" narrows it.

@@ -306,13 +306,13 @@ def health_invalidate(campaign_ids: Iterable[int]) -> None:
     from every service that changes a plan, a campaign's dates or time zone, a KPI reading, a risk's alert or a
     budget's approval or spend; the next reader works it out again."""
     ids = sorted({pk for pk in campaign_ids if pk is not None})
-    if not ids:
-        return
-    with transaction.atomic():
-        if len(ids) > 1:
+    if len(ids) == 1:
+        Campaign.objects.filter(pk=ids[0]).exclude(health_on=None).update(health_on=None)
+    elif ids:
+        with transaction.atomic():
             # Take the rows' locks in id order, as health_refresh does, so the two can never deadlock.
             list(Campaign.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-        Campaign.objects.filter(pk__in=ids).exclude(health_on=None).update(health_on=None)
+            Campaign.objects.filter(pk__in=ids).exclude(health_on=None).update(health_on=None)
 
 
 def health_refresh(campaign_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, CampaignHealth]:

@@ -110,3 +110,34 @@
     restore(event.detail.elt);
   });
 })();
+(function () {
+  "use strict";
+  // A region that scrolls sideways must be reachable with the keyboard (WCAG 2.1.1; axe "scrollable-region-
+  // focusable"): wide tables and the timeline get tabindex="0", named after their caption or the nearest heading.
+  function label(region) {
+    var caption = region.querySelector("caption");
+    if (caption && caption.textContent.trim()) { return caption.textContent.trim(); }
+    var section = region.closest("section, .card");
+    var heading = section && section.querySelector("h1, h2, h3, h4, .card-header");
+    return heading ? heading.textContent.trim() : "";
+  }
+  function mark(root) {
+    (root || document).querySelectorAll(".table-responsive, .gantt-container").forEach(function (region) {
+      if (region.hasAttribute("tabindex")) { return; }
+      region.setAttribute("tabindex", "0");
+      var name = label(region);
+      if (name && !region.hasAttribute("aria-label")) {
+        region.setAttribute("role", "region");
+        region.setAttribute("aria-label", name);
+      }
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { mark(); });
+  } else {
+    mark();
+  }
+  // The timeline draws its chart after load; htmx swaps in new tables.
+  document.addEventListener("htmx:afterSettle", function (event) { mark(event.detail.elt.parentNode || document); });
+  window.addEventListener("load", function () { window.setTimeout(mark, 0); });
+})();
