@@ -141,3 +141,15 @@
   document.addEventListener("htmx:afterSettle", function (event) { mark(event.detail.elt.parentNode || document); });
   window.addEventListener("load", function () { window.setTimeout(mark, 0); });
 })();
+(function () {
+  "use strict";
+  // Phones: the campaign tabs scroll sideways; bring the current one into view.
+  function reveal() {
+    var active = document.querySelector("nav > .nav-tabs .nav-link.active");
+    var strip = active && active.closest(".nav-tabs");
+    if (strip && strip.scrollWidth > strip.clientWidth) {
+      strip.scrollLeft = active.offsetLeft - (strip.clientWidth - active.offsetWidth) / 2;
+    }
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", reveal); } else { reveal(); }
+})();

@@ -88,3 +88,30 @@ def test_no_serious_or_critical_accessibility_violations(live_server, new_page, 
     assert page.locator("html").get_attribute("lang") == language
     found = audit(page, live_server.url, pages_for(user, demo))
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_pages_used_away_from_a_desk_do_not_scroll_sideways_at_360_px(live_server, new_page, demo, language):
+    """Issue 18 item 1: at 360 px the document is no wider than the screen (a wide table may scroll inside its own
+    frame; the task list becomes cards)."""
+    c = demo["campaign"]
+    task = Campaign.objects.get(pk=c).tasks.order_by("pk").first().pk
+    wide = []
+    for user, paths in (
+        ("lead", ["/", "/inbox/", f"/campaigns/{c}/", f"/campaigns/{c}/tasks/", f"/campaigns/{c}/tasks/{task}/",
+                  f"/risks/{demo['risk']}/", f"/reviews/meetings/{demo['meeting']}/"]),
+        ("finance", ["/", "/budgets/awaiting-my-signoff/", f"/budgets/{demo['budget']}/"]),
+    ):  # fmt: skip
+        page = new_page(360, 780)
+        log_in(page, live_server.url, user)
+        page.locator(f"#language-switch button[value={language}]").evaluate("button => button.click()")
+        page.wait_for_load_state("networkidle")
+        for path in paths:
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+            width, viewport = page.evaluate(
+                "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            if width > viewport:
+                wide.append(f"{user} {path}: {width} px in a {viewport} px window")
+    assert not wide, "\n".join(wide)
