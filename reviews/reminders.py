@@ -85,7 +85,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
                         verb=kind,
                         text=TEXTS[kind],
                         params={"series": f"{series.campaign.code} {series.title or series.get_kind_display()}",
-                                "when": local.strftime("%Y-%m-%d %H:%M")},
+                                "when": local.replace(tzinfo=None)},  # written in the reader's format
                         url=f"/reviews/meetings/{reminder.meeting_id}/",
                         object_type="reviews.meeting",
                         object_id=reminder.meeting_id,

@@ -170,7 +170,7 @@ def _escalation_notifications(rising: list[tuple]):
         lead_active,
         _cid,
     ) in rising:
-        params = {"risk": title, "campaign": code, "date": expected.isoformat() if expected else "—"}
+        params = {"risk": title, "campaign": code, "date": expected or "—"}  # a date is written in the reader's format
         recipients = {}
         if owner is not None and owner_active:
             recipients[owner] = owner_lang

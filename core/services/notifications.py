@@ -18,6 +18,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from core.models import Notification
 from core.resilience import publish
@@ -25,9 +26,27 @@ from core.resilience import publish
 logger = logging.getLogger(__name__)
 
 
+def _as_text(value: Any) -> Any:
+    """A date or a date and time in the active language's format (2027年3月8日, 8 Mar 2027); anything else as is."""
+    if isinstance(value, dt.datetime):
+        return date_format(value, "DATETIME_FORMAT")
+    if isinstance(value, dt.date):
+        return date_format(value, "DATE_FORMAT")
+    return value
+
+
+def _fill(template: str, params: Mapping[str, Any], language: str | None) -> str:
+    """``template % params``, with dates written in the reader's language (issue 15: one date language)."""
+    values = dict(params)
+    if any(isinstance(v, dt.date) for v in values.values()):
+        with translation.override(language or settings.LANGUAGE_CODE):
+            values = {key: _as_text(value) for key, value in values.items()}
+    return template % values
+
+
 def _render_text(text: Any, params: Mapping[str, Any] | None) -> str:
     rendered = str(text)
-    return rendered % dict(params) if params else rendered
+    return _fill(rendered, params, translation.get_language()) if params else rendered
 
 
 @dataclass
@@ -107,7 +126,7 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
             (
                 row.recipient_id,
                 row.verb,
-                templates[key][1] % dict(row.params),
+                _fill(templates[key][1], row.params, row.language),
                 row.url,
                 row.object_type,
                 row.object_id,

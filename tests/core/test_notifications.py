@@ -172,3 +172,27 @@ def test_marking_read_in_the_unread_list_removes_the_row(browser_client, cast):
     assert response.status_code == 200
     assert response.content == b""
     assert response["HX-Trigger"] == "unread-changed"
+
+
+def test_dates_in_a_notification_are_written_in_its_readers_language():
+    """One date language (issue 15): a date or a date and time given as a parameter is written as the reader's
+    language writes it — 8 Mar 2027 / 2027年3月8日 — by notify and by the set-wise notify_rows alike."""
+    import datetime as dt
+
+    from core.services.notifications import NotificationRow, notify_rows
+
+    zh = UserFactory(username="zh-d", language="zh-hans")
+    en = UserFactory(username="en-d", language="en")
+    notify(
+        recipients=[zh, en], verb=NotificationVerb.RISK_ALERT, text="due %(day)s", params={"day": dt.date(2027, 3, 8)}
+    )
+    assert Notification.objects.get(recipient=en).text == "due 8 Mar 2027"
+    assert Notification.objects.get(recipient=zh).text == "due 2027年3月8日"
+    when = dt.datetime(2027, 3, 8, 10, 0)
+    notify_rows(
+        NotificationRow(recipient_id=u.pk, language=u.language, verb=NotificationVerb.MEETING_REMINDER,
+                        text="at %(when)s", params={"when": when})
+        for u in (zh, en)
+    )  # fmt: skip
+    assert Notification.objects.get(recipient=en, verb="meeting_reminder").text == "at 8 Mar 2027, 10:00"
+    assert Notification.objects.get(recipient=zh, verb="meeting_reminder").text == "at 2027年3月8日 10:00"
