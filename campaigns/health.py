@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -391,13 +391,6 @@ def stored_health(campaign: Campaign) -> CampaignHealth:
         projected_end=campaign.projected_end,
         slip_days=campaign.slip_days,
         reasons=list(campaign.health_reasons or []),
-    )
-
-
-def health_rank_order() -> Case:
-    """An ORDER BY expression worst first, for querysets that do not select ``health_rank``."""
-    return Case(
-        *(When(health=h, then=Value(HEALTH_RANK[h])) for h in Health), default=Value(0), output_field=IntegerField()
     )
 
 
