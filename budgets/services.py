@@ -13,19 +13,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from campaigns.health import health_invalidate
 from campaigns.models import Campaign, Channel
 from campaigns.permissions import campaign_policy
 from core.errors import ApplicationError, Conflict, NotAllowed
 from core.formatting import cny_text
+from core.messages import Money
 from core.models import NotificationVerb
 from core.permissions import Access, principal_for
 from core.services.audit import audit_record
 from core.services.notifications import notifications_resolve, notify
 from teams.models import User
 
+from . import notices
 from .checklists import checklist_codes
 from .models import (
     RESERVE_CATEGORIES,
@@ -272,9 +273,8 @@ def budget_submit(*, budget: Budget, actor: User) -> Budget:
     signers = {u for role in SignoffRole.values for u in approvers_for(role)} - {actor}
     notify(
         recipients=sorted(signers, key=lambda u: u.pk),
-        verb=NotificationVerb.BUDGET_SUBMITTED,
-        text=gettext_lazy("Budget %(budget)s (%(total)s) awaits your sign-off."),
-        params={"budget": str(budget), "total": cny_text(budget.total)},
+        message=notices.SUBMITTED,
+        params={"budget": str(budget), "total": Money(budget.total)},
         url=_budget_url(budget),
         obj=budget,
     )
@@ -448,10 +448,7 @@ def _decide(budget: Budget, status: str, actor: User) -> None:
     approved = status == BudgetStatus.APPROVED
     notify(
         recipients=[budget.campaign.lead],
-        verb=NotificationVerb.BUDGET_APPROVED if approved else NotificationVerb.BUDGET_REJECTED,
-        text=gettext_lazy("Budget %(budget)s was approved by finance, marketing and tech.")
-        if approved
-        else gettext_lazy("Budget %(budget)s was rejected; revise it to start a new round."),
+        message=notices.APPROVED if approved else notices.REJECTED,
         params={"budget": str(budget)},
         url=_budget_url(budget),
         obj=budget,
@@ -490,9 +487,8 @@ def signoff_reminders_send(*, day: dt.date) -> int:
                     SignoffReminder.objects.create(budget=budget, user=user, day=day)
                     notify(
                         recipients=[user],
-                        verb=NotificationVerb.BUDGET_REMINDER,
-                        text=gettext_lazy("Reminder: budget %(budget)s still awaits your sign-off (%(roles)s)."),
-                        params={"budget": str(budget), "roles": ", ".join(roles)},
+                        message=notices.REMINDER,
+                        params={"budget": str(budget), "roles": [SignoffRole(role).label for role in roles]},
                         url=_budget_url(budget),
                         obj=budget,
                     )
@@ -525,27 +521,16 @@ def expense_record(*, line: BudgetLine, actor: User, amount: Any, date: dt.date,
     spent = line.expenses.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     burn = spent / line.amount
     now = timezone.now()
-    for threshold, field, text in (
-        (
-            WARN_AT,
-            "warned_at",
-            gettext_lazy("Budget line %(line)s of %(budget)s has used %(pct)s%% (%(spent)s of %(amount)s)."),
-        ),
-        (
-            ALERT_AT,
-            "alerted_at",
-            gettext_lazy("Budget line %(line)s of %(budget)s is overspent: %(spent)s of %(amount)s (%(pct)s%%)."),
-        ),
-    ):
+    for threshold, field, notice in ((WARN_AT, "warned_at", notices.LINE_WARNING),
+                                     (ALERT_AT, "alerted_at", notices.LINE_OVERSPENT)):  # fmt: skip
         if burn >= threshold and getattr(line, field) is None:
             setattr(line, field, now)
             line.save(update_fields=[field])
             notify(
                 recipients=[line.budget.campaign.lead],
-                verb=NotificationVerb.BUDGET_OVERSPEND,
-                text=text,
-                params={"line": line.get_category_display(), "budget": str(line.budget), "pct": round(burn * 100),
-                        "spent": cny_text(spent), "amount": cny_text(line.amount)},
+                message=notice,
+                params={"line": LineCategory(line.category).label, "budget": str(line.budget),
+                        "pct": round(burn * 100), "spent": Money(spent), "amount": Money(line.amount)},
                 url=_budget_url(line.budget),
                 obj=line.budget,
             )  # fmt: skip

@@ -27,5 +27,5 @@ class AuditEntryAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["recipient", "verb", "created_at", "read_at", "email_sent_at"]
     list_filter = ["verb"]
-    search_fields = ["recipient__username", "text"]
+    search_fields = ["recipient__username", "written_text"]
     raw_id_fields = ["recipient"]

@@ -8,3 +8,8 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from core.messages import autodiscover
+
+        autodiscover()  # every app's notification messages, so stored notifications can be rendered anywhere

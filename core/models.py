@@ -76,7 +76,12 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
     )
     verb = models.CharField(_("kind"), max_length=40, choices=NotificationVerb.choices)
-    text = models.TextField(_("text"))
+    # SPEC 10.4: which message (core.messages) with which parameters; the text is written when read, in the
+    # reader's current language. ``written_text`` keeps the text as first written (in the recipient's language
+    # at the time), shown only if the message is no longer declared, and searched by the admin.
+    message = models.CharField(_("message"), max_length=80, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    written_text = models.TextField(_("text as written"))
     url = models.CharField(_("link"), max_length=500, blank=True)
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
     object_id = models.BigIntegerField(_("object id"), null=True, blank=True)
@@ -95,6 +100,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} → {self.recipient_id}"
+
+    @property
+    def text(self) -> str:
+        """The text in the active language (SPEC 10.4: rendered whenever it is read or sent)."""
+        from core.messages import render_stored
+
+        return render_stored(self.message, self.params, self.written_text)
+
+    def text_in(self, language: str) -> str:
+        from core.messages import render_stored
+
+        return render_stored(self.message, self.params, self.written_text, language)
 
     @property
     def read(self) -> bool:

@@ -18,19 +18,14 @@ import zoneinfo
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from core.services.notifications import NotificationRow, notify_rows
 
+from . import notices
 from .models import Meeting, MeetingStatus, ReminderKind, ReminderSent, ReviewSeries, StatusUpdate
 
 STATUS_UPDATE_HOURS = 2
-TEXTS = {
-    ReminderKind.MEETING: _("Reminder: %(series)s on %(when)s."),
-    ReminderKind.STATUS_UPDATE: _(
-        "Please file your status update (done / next / blockers) for %(series)s at %(when)s."
-    ),
-}
+MESSAGES = {ReminderKind.MEETING: notices.MEETING_REMINDER, ReminderKind.STATUS_UPDATE: notices.STATUS_UPDATE_REMINDER}
 
 
 def _due_pairs(kind: str, now: dt.datetime):
@@ -82,9 +77,8 @@ def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
                     NotificationRow(
                         recipient_id=reminder.user_id,
                         language=reminder.user.language,
-                        verb=kind,
-                        text=TEXTS[kind],
-                        params={"series": f"{series.campaign.code} {series.title or series.get_kind_display()}",
+                        message=MESSAGES[kind],
+                        params={"series": notices.series_words(series),
                                 "when": local.replace(tzinfo=None)},  # written in the reader's format
                         url=f"/reviews/meetings/{reminder.meeting_id}/",
                         object_type="reviews.meeting",

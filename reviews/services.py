@@ -9,17 +9,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from campaigns.models import Campaign, Task
 from campaigns.permissions import campaign_policy
 from core.errors import ApplicationError, Conflict, NotAllowed
-from core.models import NotificationVerb
 from core.permissions import Access
 from core.services.audit import audit_record
 from core.services.notifications import notify
 from teams.models import User
 
+from . import notices
 from .agenda import agenda_build, agenda_item
 from .models import (
     ActionItem,
@@ -31,6 +30,7 @@ from .models import (
     ReviewSeries,
     StatusUpdate,
 )
+from .notices import meeting_words
 from .schedule import series_generate_meetings
 
 
@@ -231,8 +231,8 @@ def action_item_create(
             errors={"owner": _("The owner must be a lead, deputy or member of the campaign's team.")}
         )
     action = ActionItem.objects.create(meeting=meeting, title=title.strip()[:200], owner=owner, due_date=due_date)
-    notify(recipients=[owner], verb=NotificationVerb.ACTION_ITEM_ASSIGNED,
-           text=_lazy("Action item from %(meeting)s: %(title)s"), params={"meeting": str(meeting), "title": action.title},
+    notify(recipients=[owner], message=notices.ACTION_ITEM_ASSIGNED,
+           params={"meeting": meeting_words(meeting), "title": action.title},
            url=f"/reviews/meetings/{meeting.pk}/", obj=action)  # fmt: skip
     return action
 
@@ -255,8 +255,7 @@ def minutes_publish(*, meeting: Meeting, actor: User, minutes: str) -> Meeting:
     campaign = meeting.series.campaign
     heads = User.objects.filter(headed_departments__in=campaign.departments.all())
     recipients = [*meeting.series.participants.all(), campaign.lead, *heads]
-    notify(recipients=recipients, verb=NotificationVerb.MINUTES_PUBLISHED,
-           text=_lazy("Minutes of %(meeting)s are published."), params={"meeting": str(meeting)},
+    notify(recipients=recipients, message=notices.MINUTES_PUBLISHED, params={"meeting": meeting_words(meeting)},
            url=f"/reviews/meetings/{meeting.pk}/", obj=meeting)  # fmt: skip
     return meeting
 

@@ -21,15 +21,14 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, F, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as gettext_now
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from campaigns.health import health_invalidate
 from core.bulk import copy_rows
-from core.models import NotificationVerb
 from core.services.notifications import NotificationRequest, NotificationRow, notify_many, notify_rows
 
 from .models import ALERT_RANK, AlertEvent, AlertLevel, Risk, RiskStatus
+from .notices import ALERT_MESSAGES, ESCALATED
 
 
 def alert_level_for(*, status: str, expected_date: dt.date | None, today: dt.date) -> str:
@@ -75,15 +74,6 @@ class RefreshResult:
     changed: int = 0
     escalations: int = 0
     notifications: int = 0
-
-
-ALERT_TEXTS = {
-    AlertLevel.BLUE: _("Blue alert on risk “%(risk)s” (%(campaign)s): expected %(date)s — start the contingency plan."),
-    AlertLevel.YELLOW: _(
-        "Yellow alert on risk “%(risk)s” (%(campaign)s): expected %(date)s — start the emergency response."
-    ),
-    AlertLevel.RED: _("Red alert on risk “%(risk)s” (%(campaign)s): urgent intervention needed."),
-}
 
 
 _ROW_FIELDS = (
@@ -180,8 +170,7 @@ def _escalation_notifications(rising: list[tuple]):
             yield NotificationRow(
                 recipient_id=user_id,
                 language=language,
-                verb=NotificationVerb.RISK_ALERT,
-                text=ALERT_TEXTS[new],
+                message=ALERT_MESSAGES[new],
                 params=params,
                 url=f"/risks/{pk}/",
                 object_type="risks.risk",
@@ -211,10 +200,8 @@ def escalate_unacknowledged(*, now: dt.datetime | None = None, after: dt.timedel
             [
                 NotificationRequest(
                     recipient=risk.campaign.lead,
-                    verb=NotificationVerb.RISK_ALERT,
-                    text=_("Escalated: the %(level)s alert on risk “%(risk)s” (%(campaign)s) has not been acknowledged "
-                           "by %(owner)s for 24 hours."),
-                    params={"level": risk.alert_level, "risk": risk.title, "campaign": risk.campaign.code,
+                    message=ESCALATED,
+                    params={"level": ALERT_SHORT.get(risk.alert_level, risk.alert_level), "risk": risk.title, "campaign": risk.campaign.code,
                             "owner": str(risk.owner) if risk.owner else "—"},
                     url=f"/risks/{risk.pk}/",
                     obj=risk,

@@ -8,12 +8,12 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError, Conflict, NotAllowed
-from core.models import NotificationVerb
 from core.permissions import forget_principal, principal_for
 from core.roles import TeamRole
 from core.services.audit import audit_record
 from core.services.notifications import notify
 
+from . import notices
 from .models import Team, TeamMembership, User
 
 
@@ -73,8 +73,7 @@ def membership_set(*, team: Team, user: User, role: str, actor: Any) -> TeamMemb
     )
     notify(
         recipients=[user],
-        verb=NotificationVerb.TEAM_MEMBERSHIP,
-        text=_("You are now %(role)s of the team %(team)s."),
+        message=notices.MEMBERSHIP_SET,
         params={"role": TeamRole(role).label, "team": team.name},
         url=f"/teams/{team.pk}/",
         obj=team,

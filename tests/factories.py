@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.contrib.auth.models import Group
@@ -204,3 +205,13 @@ class MemberFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"138{n:08d}")
     annual_fee = Decimal("0.00")
     tier = "basic"
+
+
+def message_for(verb: str, text: Any) -> Any:
+    """A notification message declared for a test (core.messages): ``text`` may be a plain string."""
+    import hashlib
+
+    from core.messages import message, msgid
+
+    key = "tests." + hashlib.sha256(f"{verb}\n{msgid(text)}".encode()).hexdigest()[:16]
+    return message(key, verb, text)

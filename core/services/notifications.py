@@ -8,54 +8,31 @@ slow mail server never holds up a page.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 
+from core.messages import Message, encode_params, render
 from core.models import Notification
 from core.resilience import publish
 
 logger = logging.getLogger(__name__)
 
 
-def _as_text(value: Any) -> Any:
-    """A date or a date and time in the active language's format (2027年3月8日, 8 Mar 2027); anything else as is."""
-    if isinstance(value, dt.datetime):
-        return date_format(value, "DATETIME_FORMAT")
-    if isinstance(value, dt.date):
-        return date_format(value, "DATE_FORMAT")
-    return value
-
-
-def _fill(template: str, params: Mapping[str, Any], language: str | None) -> str:
-    """``template % params``, with dates written in the reader's language (issue 15: one date language)."""
-    values = dict(params)
-    if any(isinstance(v, dt.date) for v in values.values()):
-        with translation.override(language or settings.LANGUAGE_CODE):
-            values = {key: _as_text(value) for key, value in values.items()}
-    return template % values
-
-
-def _render_text(text: Any, params: Mapping[str, Any] | None) -> str:
-    rendered = str(text)
-    return _fill(rendered, params, translation.get_language()) if params else rendered
-
-
 @dataclass
 class NotificationRequest:
-    """One inbox entry to write: ``text`` may be lazy with ``%(name)s`` placeholders filled from ``params``."""
+    """One inbox entry to write: a declared ``message`` (core.messages) and its parameters."""
 
     recipient: Any
-    verb: str
-    text: Any
+    message: Message
     params: Mapping[str, Any] | None = None
     url: str = ""
     obj: models.Model | None = None
@@ -69,13 +46,14 @@ def notify_many(requests: Iterable[NotificationRequest], *, email: bool = True) 
         user = req.recipient
         if user is None or not user.is_active:
             continue
-        with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
-            rendered = _render_text(req.text, req.params)
+        params = encode_params(req.params)
         rows.append(
             Notification(
                 recipient=user,
-                verb=req.verb,
-                text=rendered,
+                verb=req.message.verb,
+                message=req.message.key,
+                params=params,
+                written_text=render(req.message, params, getattr(user, "language", None) or settings.LANGUAGE_CODE),
                 url=req.url,
                 object_type=req.obj._meta.label_lower if req.obj is not None else "",
                 object_id=req.obj.pk if req.obj is not None else None,
@@ -99,8 +77,7 @@ class NotificationRow:
 
     recipient_id: int
     language: str
-    verb: str
-    text: Any
+    message: Message
     params: Mapping[str, Any]
     url: str = ""
     object_type: str = ""
@@ -110,23 +87,21 @@ class NotificationRow:
 def notify_rows(rows: Iterable[NotificationRow]) -> int:
     """Write many notifications at once for set-wise jobs (alert refreshes, reminders).
 
-    Each message template is translated once per language and filled per row; the rows are inserted with
-    COPY on PostgreSQL; their emails go out through the outbox sweep queued on commit. Returns the count.
+    Each row stores its message and parameters (and the text as first written, in the recipient's language);
+    the rows are inserted with COPY on PostgreSQL; their emails go out through the outbox sweep queued on commit.
+    Returns the count.
     """
-    # Keyed by the text object's identity; the cache keeps each object alive, so an id is never reused.
-    templates: dict[tuple[int, str], tuple[Any, str]] = {}
     now = timezone.now()
     values = []
     for row in rows:
-        key = (id(row.text), row.language)
-        if key not in templates:
-            with translation.override(row.language or settings.LANGUAGE_CODE):
-                templates[key] = (row.text, str(row.text))
+        params = encode_params(row.params)
         values.append(
             (
                 row.recipient_id,
-                row.verb,
-                _fill(templates[key][1], row.params, row.language),
+                row.message.verb,
+                row.message.key,
+                json.dumps(params, ensure_ascii=False),
+                render(row.message, params, row.language or settings.LANGUAGE_CODE),
                 row.url,
                 row.object_type,
                 row.object_id,
@@ -136,7 +111,9 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
     from core.bulk import copy_rows
 
     count = copy_rows(
-        Notification, ["recipient_id", "verb", "text", "url", "object_type", "object_id", "created_at"], values
+        Notification,
+        ["recipient_id", "verb", "message", "params", "written_text", "url", "object_type", "object_id", "created_at"],
+        values,
     )
     if count:
         transaction.on_commit(_enqueue_sweep)
@@ -153,8 +130,7 @@ def _enqueue_sweep() -> None:
 def notify(
     *,
     recipients: Iterable[Any],
-    verb: str,
-    text: Any,
+    message: Message,
     params: Mapping[str, Any] | None = None,
     url: str = "",
     obj: models.Model | None = None,
@@ -167,7 +143,7 @@ def notify(
         if user is None or user.pk in seen:
             continue
         seen.add(user.pk)
-        requests.append(NotificationRequest(recipient=user, verb=verb, text=text, params=params, url=url, obj=obj))
+        requests.append(NotificationRequest(recipient=user, message=message, params=params, url=url, obj=obj))
     return notify_many(requests, email=email)
 
 
@@ -214,16 +190,37 @@ def notification_send_emails(*, notification_ids: Iterable[int], chunk: int = 20
                 user = notification.recipient
                 if not user.email:
                     continue
-                with translation.override(user.language or settings.LANGUAGE_CODE):
-                    context = {"notification": notification, "user": user, "site_url": settings.SITE_URL}
-                    subject = render_to_string("core/email/notification_subject.txt", context).strip()
-                    body = render_to_string("core/email/notification_body.txt", context)
-                messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+                messages.append(notification_email(notification, user))
             if messages:
                 get_connection().send_messages(messages)
                 sent += len(messages)
             Notification.objects.filter(pk__in=[n.pk for n in batch]).update(email_sent_at=timezone.now())
     return sent
+
+
+def notification_email(notification: Notification, user: Any) -> EmailMultiAlternatives:
+    """One notification as an email in the recipient's language: plain text (never HTML-escaped) with an HTML
+    alternative that looks like the product (SPEC 10.4)."""
+    language = user.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {
+            "notification": notification,
+            "text": notification.text,
+            "user": user,
+            "site_url": settings.SITE_URL,
+            "LANGUAGE_CODE": language,
+            "settings_url": NOTIFICATION_SETTINGS_URL,
+        }
+        subject = render_to_string("core/email/notification_subject.txt", context).strip()
+        context["subject"] = subject
+        body = render_to_string("core/email/notification_body.txt", context)
+        html = render_to_string("core/email/notification_body.html", context)
+    email = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    email.attach_alternative(html, "text/html")
+    return email
+
+
+NOTIFICATION_SETTINGS_URL = ""
 
 
 def notification_mark_read(*, user: Any, notification_ids: Iterable[int] | None = None) -> int:

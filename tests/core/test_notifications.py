@@ -5,7 +5,7 @@ from django.core import mail
 
 from core.models import Notification, NotificationVerb
 from core.services.notifications import notification_mark_read, notify
-from tests.factories import UserFactory
+from tests.factories import UserFactory, message_for
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,9 @@ def test_notify_writes_inbox_rows_and_emails_each_recipient_once(django_capture_
     a = UserFactory(username="a", email="a@example.com")
     b = UserFactory(username="b", email="b@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        rows = notify(recipients=[a, b, a], verb=NotificationVerb.BUDGET_SUBMITTED, text="Budget awaits you", url="/x/")
+        rows = notify(
+            recipients=[a, b, a], message=message_for(NotificationVerb.BUDGET_SUBMITTED, "Budget awaits you"), url="/x/"
+        )
     assert len(rows) == 2
     assert Notification.objects.filter(recipient=a).count() == 1
     assert sorted(m.to[0] for m in mail.outbox) == ["a@example.com", "b@example.com"]
@@ -31,13 +33,12 @@ def test_text_is_rendered_in_each_recipients_language(django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         notify(
             recipients=[zh, en],
-            verb=NotificationVerb.TEAM_MEMBERSHIP,
-            text=_("You are now %(role)s of the team %(team)s."),
+            message=message_for(NotificationVerb.TEAM_MEMBERSHIP, _("You are now %(role)s of the team %(team)s.")),
             params={"role": "x", "team": "T"},
         )
-    assert Notification.objects.get(recipient=en).text == "You are now x of the team T."
-    zh_text = Notification.objects.get(recipient=zh).text
-    assert "T" in zh_text
+    assert Notification.objects.get(recipient=en).text_in("en") == "You are now x of the team T."
+    zh_text = Notification.objects.get(recipient=zh).text_in("zh-hans")
+    assert zh_text == "您现在是团队“T”的x。"
 
 
 def test_emails_are_not_sent_twice_when_the_task_runs_again(django_capture_on_commit_callbacks):
@@ -45,19 +46,19 @@ def test_emails_are_not_sent_twice_when_the_task_runs_again(django_capture_on_co
 
     user = UserFactory(username="c", email="c@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        [n] = notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="Alert")
+        [n] = notify(recipients=[user], message=message_for(NotificationVerb.RISK_ALERT, "Alert"))
     assert notification_send_emails(notification_ids=[n.pk]) == 0
     assert len(mail.outbox) == 1
 
 
 def test_inactive_users_are_not_notified():
     user = UserFactory(username="gone", is_active=False)
-    assert notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="x") == []
+    assert notify(recipients=[user], message=message_for(NotificationVerb.RISK_ALERT, "x")) == []
 
 
 def test_mark_read_touches_only_the_users_own_rows():
     a, b = UserFactory(username="ra"), UserFactory(username="rb")
-    notify(recipients=[a, b], verb=NotificationVerb.RISK_ALERT, text="x", email=False)
+    notify(recipients=[a, b], message=message_for(NotificationVerb.RISK_ALERT, "x"), email=False)
     other = Notification.objects.get(recipient=b)
     assert notification_mark_read(user=a, notification_ids=[other.pk]) == 0
     assert notification_mark_read(user=a) == 1
@@ -70,13 +71,12 @@ def test_mark_read_touches_only_the_users_own_rows():
 def test_api_lists_only_my_notifications_with_the_contract_fields(api, cast):
     notify(
         recipients=[cast.lead],
-        verb=NotificationVerb.BUDGET_APPROVED,
-        text="Approved",
+        message=message_for(NotificationVerb.BUDGET_APPROVED, "Approved"),
         url="/b/1/",
         obj=cast.team,
         email=False,
     )
-    notify(recipients=[cast.member], verb=NotificationVerb.RISK_ALERT, text="Not yours", email=False)
+    notify(recipients=[cast.member], message=message_for(NotificationVerb.RISK_ALERT, "Not yours"), email=False)
     body = api(cast.lead).get("/api/v1/notifications/").json()
     assert body["count"] == 1
     row = body["results"][0]
@@ -88,7 +88,7 @@ def test_api_lists_only_my_notifications_with_the_contract_fields(api, cast):
 
 
 def test_api_read_verb_marks_one_read_and_others_get_404(api, cast):
-    [n] = notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="x", email=False)
+    [n] = notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "x"), email=False)
     assert api(cast.member).post(f"/api/v1/notifications/{n.pk}/read/").status_code == 404
     response = api(cast.lead).post(f"/api/v1/notifications/{n.pk}/read/")
     assert response.status_code == 200
@@ -105,8 +105,8 @@ def test_api_read_filter_rejects_nonsense(api, cast):
 
 
 def test_api_read_all(api, cast):
-    notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="x", email=False)
-    notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="y", email=False)
+    notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "x"), email=False)
+    notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "y"), email=False)
     assert api(cast.lead).post("/api/v1/notifications/read-all/").json() == {"marked": 2}
 
 
@@ -114,15 +114,15 @@ def test_api_read_all(api, cast):
 
 
 def test_unread_count_is_in_the_header(browser_client, cast):
-    notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="x", email=False)
-    notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="y", email=False)
+    notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "x"), email=False)
+    notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "y"), email=False)
     html = browser_client(cast.lead).get("/").content.decode()
     assert 'id="unread-badge"' in html
     assert 'data-count="2"' in html
 
 
 def test_inbox_mark_read_with_htmx_returns_the_row_and_triggers_the_badge(browser_client, cast):
-    [n] = notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="Alert text", email=False)
+    [n] = notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "Alert text"), email=False)
     client = browser_client(cast.lead)
     response = client.post(f"/inbox/{n.pk}/read/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -134,14 +134,14 @@ def test_inbox_mark_read_with_htmx_returns_the_row_and_triggers_the_badge(browse
 
 
 def test_inbox_cannot_touch_someone_elses_notification(browser_client, cast):
-    [n] = notify(recipients=[cast.member], verb=NotificationVerb.RISK_ALERT, text="x", email=False)
+    [n] = notify(recipients=[cast.member], message=message_for(NotificationVerb.RISK_ALERT, "x"), email=False)
     assert browser_client(cast.lead).post(f"/inbox/{n.pk}/read/").status_code == 404
     n.refresh_from_db()
     assert n.read_at is None
 
 
 def test_inbox_needs_post_to_mark_read(browser_client, cast):
-    [n] = notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="x", email=False)
+    [n] = notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "x"), email=False)
     assert browser_client(cast.lead).get(f"/inbox/{n.pk}/read/").status_code == 405
 
 
@@ -149,7 +149,7 @@ def test_inbox_empty_state_and_pagination(browser_client, cast):
     client = browser_client(cast.lead)
     assert "Your inbox is empty" in client.get("/inbox/").content.decode()
     for i in range(30):
-        notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text=f"note-{i:02}", email=False)
+        notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, f"note-{i:02}"), email=False)
     first = client.get("/inbox/").content.decode()
     assert "Page 1 of 2" in first
     assert "note-29" in first
@@ -161,13 +161,13 @@ def test_inbox_empty_state_and_pagination(browser_client, cast):
 def test_inbox_query_count_does_not_grow_with_rows(browser_client, cast, django_assert_max_num_queries):
     client = browser_client(cast.lead)
     for i in range(40):
-        notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text=f"n{i}", email=False)
+        notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, f"n{i}"), email=False)
     with django_assert_max_num_queries(8):
         assert client.get("/inbox/").status_code == 200
 
 
 def test_marking_read_in_the_unread_list_removes_the_row(browser_client, cast):
-    [n] = notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="Alert text", email=False)
+    [n] = notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "Alert text"), email=False)
     response = browser_client(cast.lead).post(f"/inbox/{n.pk}/read/", {"show": "unread"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert response.content == b""
@@ -184,15 +184,19 @@ def test_dates_in_a_notification_are_written_in_its_readers_language():
     zh = UserFactory(username="zh-d", language="zh-hans")
     en = UserFactory(username="en-d", language="en")
     notify(
-        recipients=[zh, en], verb=NotificationVerb.RISK_ALERT, text="due %(day)s", params={"day": dt.date(2027, 3, 8)}
+        recipients=[zh, en],
+        message=message_for(NotificationVerb.RISK_ALERT, "due %(day)s"),
+        params={"day": dt.date(2027, 3, 8)},
     )
-    assert Notification.objects.get(recipient=en).text == "due 8 Mar 2027"
-    assert Notification.objects.get(recipient=zh).text == "due 2027年3月8日"
+    assert Notification.objects.get(recipient=en).written_text == "due 8 Mar 2027"
+    assert Notification.objects.get(recipient=zh).written_text == "due 2027年3月8日"
+    assert Notification.objects.get(recipient=en).text_in("zh-hans") == "due 2027年3月8日"
     when = dt.datetime(2027, 3, 8, 10, 0)
     notify_rows(
-        NotificationRow(recipient_id=u.pk, language=u.language, verb=NotificationVerb.MEETING_REMINDER,
-                        text="at %(when)s", params={"when": when})
+        NotificationRow(recipient_id=u.pk, language=u.language, message=message_for(NotificationVerb.MEETING_REMINDER,
+                        "at %(when)s"), params={"when": when})
         for u in (zh, en)
     )  # fmt: skip
-    assert Notification.objects.get(recipient=en, verb="meeting_reminder").text == "at 8 Mar 2027, 10:00"
-    assert Notification.objects.get(recipient=zh, verb="meeting_reminder").text == "at 2027年3月8日 10:00"
+    assert Notification.objects.get(recipient=en, verb="meeting_reminder").written_text == "at 8 Mar 2027, 10:00"
+    assert Notification.objects.get(recipient=zh, verb="meeting_reminder").written_text == "at 2027年3月8日 10:00"
+    assert Notification.objects.get(recipient=zh, verb="meeting_reminder").text_in("en") == "at 8 Mar 2027, 10:00"

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from core.models import Notification, NotificationVerb
 from core.services.notifications import notify
-from tests.factories import UserFactory
+from tests.factories import UserFactory, message_for
 from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -17,7 +17,9 @@ def test_notification_email_is_sent_by_a_real_worker_through_redis(redis_service
     user = UserFactory(username="recipient", email="recipient@example.com")
     with running_worker(queue=unique_queue, broker_url=redis_service) as worker:
         with transaction.atomic():
-            [notification] = notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="Risk needs you")
+            [notification] = notify(
+                recipients=[user], message=message_for(NotificationVerb.RISK_ALERT, "Risk needs you")
+            )
         # The task is queued on commit; only the worker process can set this.
         wait_for(
             lambda: Notification.objects.filter(pk=notification.pk, email_sent_at__isnull=False).exists(),
@@ -31,7 +33,7 @@ def test_rolled_back_action_queues_no_email(redis_service, unique_queue):
     user = UserFactory(username="recipient2", email="r2@example.com")
     with running_worker(queue=unique_queue, broker_url=redis_service):
         with pytest.raises(RuntimeError), transaction.atomic():
-            notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="never")
+            notify(recipients=[user], message=message_for(NotificationVerb.RISK_ALERT, "never"))
             raise RuntimeError("the action failed")
         assert not Notification.objects.exists()
 
@@ -56,7 +58,7 @@ def test_without_redis_the_filesystem_broker_still_runs_tasks(tmp_path, unique_q
         transport_options=options,
     ):
         with transaction.atomic():
-            [notification] = notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="via files")
+            [notification] = notify(recipients=[user], message=message_for(NotificationVerb.RISK_ALERT, "via files"))
         wait_for(
             lambda: Notification.objects.filter(pk=notification.pk, email_sent_at__isnull=False).exists(),
             timeout=30,
@@ -79,7 +81,9 @@ def test_with_the_broker_down_the_action_succeeds_and_the_sweeper_sends_the_emai
     reset_producer_pools()
     try:
         with transaction.atomic():
-            [notification] = notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="while Redis is down")
+            [notification] = notify(
+                recipients=[user], message=message_for(NotificationVerb.RISK_ALERT, "while Redis is down")
+            )
     finally:
         app.conf.broker_url, app.conf.task_always_eager = previous
         reset_producer_pools()

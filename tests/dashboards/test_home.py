@@ -17,6 +17,7 @@ from campaigns.models import Task
 from reviews.models import ActionItem, Meeting, StatusUpdate
 from risks.models import Risk
 from tests.dashboards.data import grow
+from tests.factories import message_for
 
 pytestmark = pytest.mark.django_db
 
@@ -170,10 +171,10 @@ def test_the_unread_badge_counts_every_unread_notification_while_the_panel_shows
     from core.models import NotificationVerb
     from core.services.notifications import notify
 
-    notify(recipients=[cast.member], verb=NotificationVerb.RISK_ALERT, text="Older alert", email=False)
+    notify(recipients=[cast.member], message=message_for(NotificationVerb.RISK_ALERT, "Older alert"), email=False)
     for i in range(6):
-        notify(recipients=[cast.member], verb=NotificationVerb.RISK_ALERT, text=f"Alert {i}", email=False)
-    notify(recipients=[cast.lead], verb=NotificationVerb.RISK_ALERT, text="Not yours", email=False)
+        notify(recipients=[cast.member], message=message_for(NotificationVerb.RISK_ALERT, f"Alert {i}"), email=False)
+    notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "Not yours"), email=False)
     page = home(client, cast.member)
     assert 'data-count="7"' in page
     assert page.count("notification-unread") == 5 and "Older alert" not in page and "Not yours" not in page

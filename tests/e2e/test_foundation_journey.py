@@ -10,6 +10,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.factories import message_for
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "concord-demo"
@@ -38,14 +40,12 @@ def test_lead_logs_in_reads_inbox_switches_language_and_logs_out(live_server, pa
     lead = seed_organisation()["lead"]
     notify(
         recipients=[lead],
-        verb=NotificationVerb.BUDGET_SUBMITTED,
-        text="Budget WD-2027 v1 awaits your sign-off",
+        message=message_for(NotificationVerb.BUDGET_SUBMITTED, "Budget WD-2027 v1 awaits your sign-off"),
         url="/inbox/",
     )
     notify(
         recipients=[lead],
-        verb=NotificationVerb.RISK_ALERT,
-        text="Risk R-12 (payment gateway load) is now high",
+        message=message_for(NotificationVerb.RISK_ALERT, "Risk R-12 (payment gateway load) is now high"),
         url="/inbox/",
     )
 

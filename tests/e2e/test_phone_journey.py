@@ -15,6 +15,7 @@ from reviews.models import Meeting, StatusUpdate
 from risks.models import Risk
 from teams.models import User
 from tests.e2e.test_foundation_journey import log_in
+from tests.factories import message_for
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +46,7 @@ def test_staff_works_from_a_phone(live_server, phone, screenshot_dir, db):
     risk = Risk.objects.filter(owner=staff, alert_level="yellow").first()
     Risk.objects.filter(pk=risk.pk).update(acknowledged_at=None, acknowledged_by=None)
     if not Notification.objects.filter(recipient=staff, object_type="risks.risk", object_id=risk.pk).exists():
-        notify(recipients=[staff], verb=NotificationVerb.RISK_ALERT, text="Yellow alert on risk “%(risk)s”.",
+        notify(recipients=[staff], message=message_for(NotificationVerb.RISK_ALERT, "Yellow alert on risk “%(risk)s”."),
                params={"risk": risk.title}, url=reverse("risks:detail", args=[risk.pk]), obj=risk)  # fmt: skip
     meeting = Meeting.objects.filter(series__participants=staff, status="scheduled").order_by("scheduled_at").first()
     StatusUpdate.objects.filter(meeting=meeting, user=staff).delete()

@@ -7,6 +7,7 @@ import pytest
 
 from core.models import NotificationVerb
 from core.services.notifications import notification_send_emails, notify
+from tests.factories import message_for
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +18,7 @@ def test_a_plain_text_email_is_not_html_escaped(cast, mailoutbox):
     cast.lead.save()
     [notification] = notify(
         recipients=[cast.lead],
-        verb=NotificationVerb.RISK_ALERT,
-        text="Red alert on risk %(title)s",
+        message=message_for(NotificationVerb.RISK_ALERT, "Red alert on risk %(title)s"),
         params={"title": 'Supplier "A&B" <late>'},
         url="/risks/1/",
         email=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, message_for
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +129,7 @@ def test_times_are_shown_in_the_users_own_time_zone(client):
 
     user = UserFactory(username="alice", time_zone="Europe/London")
     with time_machine.travel(dt.datetime(2027, 3, 8, 1, 30, tzinfo=dt.UTC), tick=False):
-        notify(recipients=[user], verb=NotificationVerb.RISK_ALERT, text="x", email=False)
+        notify(recipients=[user], message=message_for(NotificationVerb.RISK_ALERT, "x"), email=False)
     client.force_login(user)
     assert 'datetime="2027-03-08T01:30:00+00:00"' in client.get("/inbox/").content.decode()
     user.time_zone = "Asia/Shanghai"
