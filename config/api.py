@@ -15,7 +15,7 @@ from campaigns.api.views import (
     PlaybookViewSet,
     TaskViewSet,
 )
-from core.api.views import NotificationViewSet, TokenView
+from core.api.views import CalendarDayViewSet, NotificationViewSet, TokenView
 from members.api.views import ImportErrorsView, ImportJobViewSet, MemberViewSet, TierViewSet
 from reviews.api.views import MeetingViewSet, ReviewSeriesViewSet
 from risks.api.views import RiskViewSet
@@ -25,6 +25,7 @@ router = DefaultRouter()
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("teams", TeamViewSet, basename="team")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("calendar-days", CalendarDayViewSet, basename="calendar-day")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("playbooks", PlaybookViewSet, basename="playbook")
 router.register("phases", PhaseViewSet, basename="phase")

@@ -335,6 +335,7 @@ SPECTACULAR_SETTINGS = {
         "BudgetStatusEnum": "budgets.models.BudgetStatus",
         "SignoffRoleEnum": "budgets.models.SignoffRole",
         "TeamRoleEnum": "core.roles.TeamRole",
+        "CalendarDayKindEnum": "core.models.CalendarDayKind",
     },
 }
 

@@ -19,6 +19,8 @@ urlpatterns = [
     path("inbox/read-all/", core_views.notification_read_all, name="notification_read_all"),
     path("inbox/badge/", core_views.unread_badge, name="unread_badge"),
     path("profile/", team_views.profile, name="profile"),
+    path("calendar/", core_views.working_calendar_page, name="working_calendar"),
+    path("calendar/<str:day>/delete/", core_views.working_calendar_delete, name="working_calendar_delete"),
     path("language/", team_views.set_language, name="set_language"),
     path("teams/", include("teams.urls")),
     # The campaigns namespace holds the campaign pages and the dashboards that read across apps (overview, summary,

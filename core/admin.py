@@ -1,8 +1,11 @@
+"""The admin site for the kernel: the audit ledger (read-only), notifications, and the working calendar."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import AuditEntry, Notification
+from .models import AuditEntry, CalendarDay, Notification
+from .services.calendar import calendar_day_delete, calendar_days_set
 
 
 @admin.register(AuditEntry)
@@ -29,3 +32,28 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["verb"]
     search_fields = ["recipient__username", "written_text"]
     raw_id_fields = ["recipient"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Entries go through the calendar service, so that the affected meetings move and their chairs hear of it."""
+
+    list_display = ["date", "kind", "name", "updated_by", "updated_at"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+    fields = ["date", "kind", "name"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change and "date" in form.changed_data:
+            old = CalendarDay.objects.get(pk=obj.pk)
+            calendar_day_delete(actor=request.user, day=old)
+        [saved] = calendar_days_set(actor=request.user, start=obj.date, kind=obj.kind, name=obj.name)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj) -> None:
+        calendar_day_delete(actor=request.user, day=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for day in queryset:
+            calendar_day_delete(actor=request.user, day=day)

@@ -69,6 +69,7 @@ class NotificationVerb(models.TextChoices):
     MINUTES_PUBLISHED = "minutes_published", _("Minutes published")
     ACTION_ITEM_ASSIGNED = "action_item_assigned", _("Action item assigned")
     TEAM_MEMBERSHIP = "team_membership", _("Team membership changed")
+    MEETING_MOVED = "meeting_moved", _("Meeting moved by the working calendar")
 
 
 class Notification(models.Model):
@@ -120,3 +121,35 @@ class Notification(models.Model):
     @property
     def resolved(self) -> bool:
         return self.resolved_at is not None
+
+
+class CalendarDayKind(models.TextChoices):
+    """SPEC 10.4 (Contract): an entry makes a day a holiday or a (make-up) working day."""
+
+    HOLIDAY = "holiday", _("Holiday")
+    WORKDAY = "workday", _("Working day")
+
+
+class CalendarDay(models.Model):
+    """One entry of the working calendar (SPEC 10.4): it overrides the packaged statutory calendar for its date —
+    for a year the package does not know yet (the State Council publishes next year's schedule each November),
+    or for a company's own day off."""
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=["holiday", "workday"]), name="calendar_day_kind_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind} {self.name}"

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.api.exceptions import bad_request_message
-from core.permissions import parse_pk
-from core.selectors import notification_list, notification_unread_count
+from core.calendar import packaged_knows, year_known
+from core.errors import ApplicationError
+from core.forms import CalendarDaysForm
+from core.models import CalendarDay
+from core.permissions import parse_pk, principal_for
+from core.selectors import calendar_entries, notification_list, notification_unread_count, packaged_days
+from core.services.calendar import calendar_day_delete, calendar_days_set
 from core.services.notifications import notification_mark_read
-from core.web import safe_next
+from core.web import apply_service_errors, safe_next
 
 
 @login_required
@@ -93,3 +102,67 @@ def error_500(request: HttpRequest) -> HttpResponse:
     from django.template import loader
 
     return HttpResponse(loader.get_template("500.html").render({}), status=500)
+
+
+# --- The working calendar (SPEC 10.4) ------------------------------------------------------------------------
+
+
+@login_required
+def working_calendar_page(request: HttpRequest) -> HttpResponse:
+    """A year of the working calendar: the entries (administrators add and remove them) and, for a year the
+    packaged statutory calendar covers, its holidays and make-up working days for reference."""
+    today = timezone.localdate()
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else today.year
+    is_admin = principal_for(request.user).is_admin
+    form = CalendarDaysForm(initial={"start": dt.date(year, 1, 1)})
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied(_("Only an administrator can change the working calendar."))
+        form = CalendarDaysForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                rows = calendar_days_set(actor=request.user, start=data["start"], end=data["end"], kind=data["kind"],
+                                         name=data["name"])  # fmt: skip
+            except ApplicationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)d day entered. Meetings on the days that changed are being moved; their chairs are told.",
+                        "%(count)d days entered. Meetings on the days that changed are being moved; their chairs are told.",
+                        len(rows),
+                    )
+                    % {"count": len(rows)},
+                )
+                return HttpResponseRedirect(f"{reverse('working_calendar')}?year={data['start'].year}")
+    context = {
+        "year": year,
+        "years": [year - 1, year, year + 1],
+        "entries": calendar_entries(year),
+        "packaged": packaged_days(year),
+        "packaged_known": packaged_knows(year),
+        "known": year_known(year),
+        "is_admin": is_admin,
+        "form": form,
+    }
+    return render(request, "core/working_calendar.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def working_calendar_delete(request: HttpRequest, day: str) -> HttpResponse:
+    if not principal_for(request.user).is_admin:
+        raise PermissionDenied(_("Only an administrator can change the working calendar."))
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Http404(_("Not found.")) from None
+    entry = CalendarDay.objects.filter(date=date).first()
+    if entry is None:
+        raise Http404(_("Not found."))
+    calendar_day_delete(actor=request.user, day=entry)
+    messages.success(request, _("Entry removed: the packaged calendar decides that day again."))
+    return HttpResponseRedirect(f"{reverse('working_calendar')}?year={date.year}")

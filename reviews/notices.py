@@ -41,3 +41,24 @@ def meeting_words(meeting: Any) -> Words:
     """A meeting as notices name it: its series and its local date and time, in the reader's language."""
     local = meeting.scheduled_at.astimezone(zoneinfo.ZoneInfo(meeting.series.timezone)).replace(tzinfo=None)
     return Words(series_words(meeting.series), local)
+
+
+MEETING_MOVED = message(
+    "reviews.meeting_moved",
+    NotificationVerb.MEETING_MOVED,
+    _("The working calendar changed: %(series)s moves from %(old)s to %(new)s."),
+    old="datetime",
+    new="datetime",
+)
+MEETING_SKIPPED = message(
+    "reviews.meeting_skipped",
+    NotificationVerb.MEETING_MOVED,
+    _("The working calendar changed: %(series)s on %(old)s is skipped, the day is now a day off."),
+    old="datetime",
+)
+MEETING_BACK = message(
+    "reviews.meeting_back",
+    NotificationVerb.MEETING_MOVED,
+    _("The working calendar changed: %(series)s takes place on %(new)s again."),
+    new="datetime",
+)

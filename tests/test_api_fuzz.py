@@ -134,7 +134,7 @@ def demo_world(db, django_capture_on_commit_callbacks):
         response = client.post("/api/v1/members/import/", {"file": upload, "campaign": campaign.pk}, format="multipart")
     assert response.status_code == 202, response.content
     if not Notification.objects.filter(recipient=lead).exists():
-        Notification.objects.create(recipient=lead, verb="risk_alert", text="fuzz", url="/")
+        Notification.objects.create(recipient=lead, verb="risk_alert", written_text="fuzz", url="/")
     return lead
 
 

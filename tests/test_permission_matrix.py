@@ -96,6 +96,7 @@ OWN_WRITE = expect({"lead"}, status=None, hidden=EVERYONE - {"lead"})
 # Signing as finance (BODIES): only the finance approver; other approvers and the admin may not sign that role.
 SIGN = expect({"finance"}, status=None)
 ADMIN_ONLY = expect({"admin"}, denied=403, hidden=frozenset())
+ADMIN_WRITE = expect({"admin"}, status=None, hidden=frozenset())
 IMPORT = expect(IMPORTERS, status=None, hidden=frozenset())
 # A team's own page: its people, the executive and the admin (approvers read campaigns, not teams).
 TEAM_PAGE = expect(TEAM | {"exec", "admin"}, hidden=APPROVERS | {"outsider"})
@@ -116,6 +117,8 @@ RULES: dict[str, dict[str, Expectation]] = {
     "home": {"GET": ANYONE},
     "healthz": {"GET": PUBLIC},
     "inbox": {"GET": ANYONE},
+    "working_calendar": {"GET": ANYONE, "POST": ADMIN_WRITE},
+    "working_calendar_delete": {"POST": ADMIN_WRITE},
     "notification_read": {"POST": OWN_WRITE},
     "notification_read_all": {"POST": ANY_WRITE},
     "unread_badge": {"GET": ANYONE},
@@ -243,6 +246,8 @@ RULES: dict[str, dict[str, Expectation]] = {
     "team-members": {"GET": TEAM_PAGE, "POST": TEAM_MANAGE},
     "team-member": {"PATCH": TEAM_MANAGE, "DELETE": TEAM_MANAGE},
     "notification-list": {"GET": ANYONE},
+    "calendar-day-list": {"GET": ANYONE, "POST": ADMIN_WRITE},
+    "calendar-day-detail": {"GET": ANYONE, "PATCH": ADMIN_WRITE, "DELETE": ADMIN_WRITE},
     "notification-detail": {"GET": OWN_ONLY},
     "notification-read": {"POST": OWN_WRITE},
     "notification-read-all": {"POST": ANY_WRITE},
@@ -307,6 +312,8 @@ RULES: dict[str, dict[str, Expectation]] = {
 KWARGS: dict[str, dict[str, str]] = {
     "teams:membership_remove": {"user_id": "staff_id"},
     "team-member": {"user": "staff_id"},
+    "calendar-day-detail": {"date": "calendar_day"},
+    "working_calendar_delete": {"day": "calendar_day"},
     "reviews:retrospective": {"pk": "retrospective"},
     "reviews:retrospective_print": {"pk": "retrospective"},
 }
@@ -372,7 +379,7 @@ def build_world() -> dict[str, int | str]:
     from budgets.models import Budget, Expense
     from campaigns.demo import seed_campaigns
     from campaigns.models import Campaign, Playbook, TaskDependency
-    from core.models import Notification
+    from core.models import CalendarDay, Notification
     from members.demo import seed_members
     from members.models import ImportJob, Member, Tier
     from reviews.demo import seed_reviews
@@ -396,7 +403,8 @@ def build_world() -> dict[str, int | str]:
     budget = Budget.objects.filter(campaign=campaign).order_by("-version").first()
     lead = users["lead"]
     job = ImportJob.objects.create(uploaded_by=lead, filename="members.csv", file_format="csv", status="done")
-    notification = Notification.objects.create(recipient=lead, verb="risk_alert", text="A risk turned red.")
+    notification = Notification.objects.create(recipient=lead, verb="risk_alert", written_text="A risk turned red.")
+    holiday = CalendarDay.objects.create(date="2027-02-10", kind="holiday", name="春节")
     return {
         "team": campaign.team_id,
         "campaign": campaign.pk,
@@ -417,6 +425,7 @@ def build_world() -> dict[str, int | str]:
         "member": Member.objects.filter(source_campaign=campaign).order_by("pk").first().pk,
         "import_job": job.pk,
         "notification": notification.pk,
+        "calendar_day": holiday.date,
         "tier": Tier.objects.order_by("pk").first().pk,
         "playbook": Playbook.objects.order_by("pk").first().pk,
         "department": Department.objects.order_by("pk").first().pk,

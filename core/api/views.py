@@ -3,24 +3,34 @@ all)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.errors import NotAllowed
+from core.models import CalendarDay
+from core.permissions import principal_for
 from core.security import is_locked_out, lockout_message
 from core.selectors import notification_list
+from core.services.calendar import calendar_day_delete, calendar_days_set
 from core.services.notifications import notification_mark_read
 
 from .authentication import ProfileLanguageTokenAuthentication
 from .serializers import (
+    CalendarDayChangeSerializer,
+    CalendarDaySerializer,
     NotificationSerializer,
     ReadAllResponseSerializer,
     TokenRequestSerializer,
@@ -122,3 +132,71 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
         return Response({"marked": notification_mark_read(user=request.user)})
+
+
+class CalendarDayViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The working calendar's entries (SPEC 10.4): everyone reads; administrators write. An entry overrides the
+    packaged statutory calendar for its date; a change moves the affected future meetings. ``?year=`` filters."""
+
+    serializer_class = CalendarDaySerializer
+    lookup_field = "date"
+    lookup_value_regex = r"\d{4}-\d{2}-\d{2}"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        qs = CalendarDay.objects.order_by("date")
+        if self.action == "list" and "year" in self.request.query_params:
+            year = self.request.query_params["year"]
+            if not (year.isdigit() and 1900 <= int(year) <= 2999):
+                raise ValidationError({"year": [_("Give a year such as 2027.")]})
+            qs = qs.filter(date__year=int(year))
+        return qs
+
+    def get_object(self):
+        try:
+            day = dt.date.fromisoformat(self.kwargs["date"])
+        except ValueError:
+            raise NotFound() from None
+        return get_object_or_404(CalendarDay, date=day)
+
+    def _require_admin(self) -> None:
+        if not principal_for(self.request.user).is_admin:
+            raise NotAllowed(_("Only an administrator can change the working calendar."))
+
+    @extend_schema(parameters=[OpenApiParameter("year", int, description="Only the entries of this year.")])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        self._require_admin()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        [day] = calendar_days_set(actor=request.user, start=serializer.validated_data["date"],
+                                  kind=serializer.validated_data["kind"], name=serializer.validated_data["name"])  # fmt: skip
+        return Response(self.get_serializer(day).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CalendarDayChangeSerializer)
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        self._require_admin()
+        day = self.get_object()
+        serializer = CalendarDayChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        [day] = calendar_days_set(actor=request.user, start=day.date, kind=data.get("kind", day.kind),
+                                  name=data.get("name", day.name))  # fmt: skip
+        return Response(self.get_serializer(day).data)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        return self.partial_update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        self._require_admin()
+        calendar_day_delete(actor=request.user, day=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from budgets.selectors import signoff_queue
 from campaigns import selectors as campaign_selectors
 from campaigns.health import fresh_health, reason_texts
+from core.calendar import year_known
 from core.permissions import principal_for
 from core.selectors import notification_list
 from reviews import selectors as review_selectors
@@ -118,6 +119,9 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     notifications = list(unread[:5])
     principal = principal_for(user)
+    # SPEC 10.4: admins are warned while next year's statutory holidays are unknown (one query, admins only).
+    next_year = timezone.localdate().year + 1
+    calendar_unknown = next_year if principal.is_admin and not year_known(next_year) else None
     return render(
         request,
         "dashboards/home.html",
@@ -140,6 +144,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "notifications": notifications,
             "unread_count": notifications[0].unread_total if notifications else 0,
             "today": timezone.localdate(),
+            "calendar_unknown": calendar_unknown,
             "can_see_portfolio": principal.reads_everything,
             "campaigns_url": reverse("campaigns:list"),
             "risks_url": reverse("risks:list"),

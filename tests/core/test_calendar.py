@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from core.calendar import is_working_day, next_working_day
+
+pytestmark = pytest.mark.django_db
 
 
 def test_statutory_holidays_and_make_up_working_days():
