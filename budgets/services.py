@@ -24,6 +24,7 @@ from core.models import NotificationVerb
 from core.permissions import Access, principal_for
 from core.services.audit import audit_record
 from core.services.notifications import notifications_resolve, notify
+from teams.chat import chat_announce
 from teams.models import User
 
 from . import notices
@@ -278,6 +279,9 @@ def budget_submit(*, budget: Budget, actor: User) -> Budget:
         url=_budget_url(budget),
         obj=budget,
     )
+    chat_announce(team_id=budget.campaign.team_id, message=notices.SUBMITTED,
+                  params={"budget": str(budget), "total": Money(budget.total)}, url=_budget_url(budget),
+                  event=f"budget:{budget.pk}:submitted:{budget.submitted_at.isoformat()}")  # fmt: skip
     return budget
 
 
@@ -453,6 +457,8 @@ def _decide(budget: Budget, status: str, actor: User) -> None:
         url=_budget_url(budget),
         obj=budget,
     )
+    chat_announce(team_id=budget.campaign.team_id, message=notices.APPROVED if approved else notices.REJECTED,
+                  params={"budget": str(budget)}, url=_budget_url(budget), event=f"budget:{budget.pk}:{status}")  # fmt: skip
 
 
 def pending_roles(budget: Budget) -> list[str]:
@@ -529,11 +535,20 @@ def expense_record(*, line: BudgetLine, actor: User, amount: Any, date: dt.date,
             notify(
                 recipients=[line.budget.campaign.lead],
                 message=notice,
-                params={"line": LineCategory(line.category).label, "budget": str(line.budget),
-                        "pct": round(burn * 100), "spent": Money(spent), "amount": Money(line.amount)},
+                params=(
+                    params := {
+                        "line": LineCategory(line.category).label,
+                        "budget": str(line.budget),
+                        "pct": round(burn * 100),
+                        "spent": Money(spent),
+                        "amount": Money(line.amount),
+                    }
+                ),
                 url=_budget_url(line.budget),
                 obj=line.budget,
-            )  # fmt: skip
+            )
+            chat_announce(team_id=budget.campaign.team_id, message=notice, params=params,
+                          url=_budget_url(line.budget), event=f"budget-line:{line.pk}:{field}")  # fmt: skip
     audit_record(
         actor=actor, action="budget.expense", obj=line.budget, after={"line": line.pk, "amount": amount, "date": date}
     )

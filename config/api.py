@@ -19,7 +19,7 @@ from core.api.views import CalendarDayViewSet, NotificationViewSet, TokenView
 from members.api.views import ImportErrorsView, ImportJobViewSet, MemberViewSet, TierViewSet
 from reviews.api.views import MeetingViewSet, ReviewSeriesViewSet
 from risks.api.views import RiskViewSet
-from teams.api.views import DepartmentViewSet, MeView, TeamMemberViewSet, TeamViewSet
+from teams.api.views import ChatChannelViewSet, DepartmentViewSet, MeView, TeamMemberViewSet, TeamViewSet
 
 router = DefaultRouter()
 router.register("departments", DepartmentViewSet, basename="department")
@@ -45,6 +45,10 @@ router.register("members", MemberViewSet, basename="member")
 
 team_members = TeamMemberViewSet.as_view({"get": "list", "post": "create"})
 team_member = TeamMemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"})
+chat_channels = ChatChannelViewSet.as_view({"get": "list", "post": "create"})
+chat_channel = ChatChannelViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
+chat_channel_test = ChatChannelViewSet.as_view({"post": "test"})
+chat_deliveries = ChatChannelViewSet.as_view({"get": "deliveries"})
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -52,5 +56,9 @@ urlpatterns = [
     path("members/imports/<int:pk>/errors.csv", ImportErrorsView.as_view(), name="member-import-errors"),
     path("teams/<str:team_pk>/members/", team_members, name="team-members"),
     path("teams/<str:team_pk>/members/<str:user>/", team_member, name="team-member"),
+    path("teams/<str:team_pk>/chat-channels/", chat_channels, name="team-chat-channels"),
+    path("teams/<str:team_pk>/chat-channels/<str:pk>/", chat_channel, name="team-chat-channel"),
+    path("teams/<str:team_pk>/chat-channels/<str:pk>/test/", chat_channel_test, name="team-chat-channel-test"),
+    path("teams/<str:team_pk>/chat-channels/<str:pk>/deliveries/", chat_deliveries, name="team-chat-deliveries"),
     *router.urls,
 ]

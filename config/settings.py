@@ -278,6 +278,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in emails are built from this.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# --- Team chat channels (SPEC 10.4) -------------------------------------------
+# Robots are posted to only on these hosts (no request to an address someone typed in: no SSRF); add a private
+# deployment's host here. Each attempt waits CHAT_TIMEOUT_SECONDS; a timeout or 5xx is retried after
+# CHAT_RETRY_SECONDS × 2^(attempt − 1), up to five attempts.
+CHAT_WEBHOOK_HOSTS = env.list(
+    "CHAT_WEBHOOK_HOSTS", default=["qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn", "open.larksuite.com"]
+)
+CHAT_TIMEOUT_SECONDS = env.int("CHAT_TIMEOUT_SECONDS", default=5, minimum=1)
+CHAT_RETRY_SECONDS = env.int("CHAT_RETRY_SECONDS", default=30, minimum=1)
+
 # --- REST API ---------------------------------------------------------------
 
 # Beside the per-username lock-out, the token endpoint answers 429 past this many requests per client address.

@@ -129,6 +129,7 @@ def reschedule_after_calendar_change(*, today: dt.date | None = None) -> list[Me
     """The working calendar changed: every active series is generated again (its future meetings move, are
     skipped or come back as their holiday policy says) and each chair hears of each change to a meeting."""
     from core.services.notifications import NotificationRequest, notify_many
+    from teams.chat import chat_announce
 
     from . import notices
 
@@ -150,6 +151,13 @@ def reschedule_after_calendar_change(*, today: dt.date | None = None) -> list[Me
                 else notices.MEETING_SKIPPED
                 if change.new is None
                 else notices.MEETING_BACK
+            )
+            chat_announce(
+                team_id=series.campaign.team_id,
+                message=message,
+                params={"series": notices.series_words(series), **local},
+                url=f"/reviews/meetings/{change.meeting.pk}/",
+                event=f"meeting:{change.meeting.pk}:calendar:{change.old}:{change.new}",
             )
             requests.append(
                 NotificationRequest(

@@ -16,6 +16,7 @@ from core.errors import ApplicationError, Conflict, NotAllowed
 from core.permissions import Access
 from core.services.audit import audit_record
 from core.services.notifications import notify
+from teams.chat import chat_announce
 from teams.models import User
 
 from . import notices
@@ -255,6 +256,8 @@ def minutes_publish(*, meeting: Meeting, actor: User, minutes: str) -> Meeting:
     campaign = meeting.series.campaign
     heads = User.objects.filter(headed_departments__in=campaign.departments.all())
     recipients = [*meeting.series.participants.all(), campaign.lead, *heads]
+    chat_announce(team_id=campaign.team_id, message=notices.MINUTES_PUBLISHED, params={"meeting": meeting_words(meeting)},
+                  url=f"/reviews/meetings/{meeting.pk}/", event=f"meeting:{meeting.pk}:minutes")  # fmt: skip
     notify(recipients=recipients, message=notices.MINUTES_PUBLISHED, params={"meeting": meeting_words(meeting)},
            url=f"/reviews/meetings/{meeting.pk}/", obj=meeting)  # fmt: skip
     return meeting

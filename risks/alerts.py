@@ -25,7 +25,9 @@ from django.utils.translation import ngettext, pgettext_lazy
 
 from campaigns.health import health_invalidate
 from core.bulk import copy_rows
+from core.models import NotificationVerb
 from core.services.notifications import NotificationRequest, NotificationRow, notify_many, notify_rows
+from teams.chat import chat_announce, chat_teams_following
 
 from .models import ALERT_RANK, AlertEvent, AlertLevel, Risk, RiskStatus
 from .notices import ALERT_MESSAGES, ESCALATED
@@ -79,7 +81,7 @@ class RefreshResult:
 _ROW_FIELDS = (
     "pk", "alert_level", "computed", "title", "expected_date", "campaign__code",
     "owner_id", "owner__language", "owner__is_active",
-    "campaign__lead_id", "campaign__lead__language", "campaign__lead__is_active", "campaign_id",
+    "campaign__lead_id", "campaign__lead__language", "campaign__lead__is_active", "campaign__team_id", "campaign_id",
 )  # fmt: skip
 
 
@@ -137,6 +139,7 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
                 ((row[0], row[2], row[1], now) for row in rising),
             )
             result.notifications = notify_rows(_escalation_notifications(rising))
+            _announce_in_team_chats(rising, now)
         health_invalidate({row[-1] for row in changes})  # red alerts make their campaigns red
         result.changed = len(changes)
         result.escalations = len(rising)
@@ -158,6 +161,7 @@ def _escalation_notifications(rising: list[tuple]):
         lead,
         lead_lang,
         lead_active,
+        _team,
         _cid,
     ) in rising:
         params = {"risk": title, "campaign": code, "date": expected or "—"}  # a date is written in the reader's format
@@ -175,6 +179,21 @@ def _escalation_notifications(rising: list[tuple]):
                 url=f"/risks/{pk}/",
                 object_type="risks.risk",
                 object_id=pk,
+            )
+
+
+def _announce_in_team_chats(rising: list[tuple], now: dt.datetime) -> None:
+    """Each rise, once, to the chat channels of the campaign's team that follow risk alerts (SPEC 10.4)."""
+    teams = chat_teams_following(NotificationVerb.RISK_ALERT)
+    for row in rising:
+        pk, new, title, expected, code, team_id = row[0], row[2], row[3], row[4], row[5], row[-2]
+        if team_id in teams:
+            chat_announce(
+                team_id=team_id,
+                message=ALERT_MESSAGES[new],
+                params={"risk": title, "campaign": code, "date": expected or "—"},
+                url=f"/risks/{pk}/",
+                event=f"risk:{pk}:{new}:{now.isoformat()}",
             )
 
 

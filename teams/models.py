@@ -132,3 +132,97 @@ class TeamMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.team} ({self.role})"
+
+
+class ChatKind(models.TextChoices):
+    """SPEC 10.4 (Contract): the group robots a team's channel posts to."""
+
+    WECOM = "wecom", _("WeCom (企业微信)")
+    DINGTALK = "dingtalk", _("DingTalk (钉钉)")
+    FEISHU = "feishu", _("Feishu (飞书)")
+
+
+class ChatChannel(models.Model):
+    """A team's chat group robot (SPEC 10.4): the events of ``verbs`` about the team's work are posted there, in
+    the channel's language, with a link back to Concord. DingTalk and Feishu robots with a secret get signed
+    requests."""
+
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="chat_channels")
+    kind = models.CharField(_("platform"), max_length=10, choices=ChatKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    webhook_url = models.URLField(_("webhook URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    verbs = models.JSONField(_("events"), default=list, blank=True)
+    language = models.CharField(
+        _("language of the messages"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "pk"]
+        verbose_name = _("chat channel")
+        verbose_name_plural = _("chat channels")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=ChatKind.values), name="chat_channel_kind_valid")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_kind_display()} #{self.pk}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class ChatDelivery(models.Model):
+    """One event for one channel, delivered at most once (the unique key) and retried with backoff."""
+
+    channel = models.ForeignKey(
+        ChatChannel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=200)
+    verb = models.CharField(_("kind"), max_length=40)
+    message = models.CharField(_("message"), max_length=80)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("chat delivery")
+        verbose_name_plural = _("chat deliveries")
+        constraints = [models.UniqueConstraint(fields=["channel", "event"], name="one_delivery_per_event_and_channel")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="chat_delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.channel_id} ({self.status})"
+
+
+class ChatAttempt(models.Model):
+    """The log of one attempt to post a delivery: what the platform answered, or why it could not."""
+
+    delivery = models.ForeignKey(ChatDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    ok = models.BooleanField(_("delivered"), default=False)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.at} {self.status_code} {self.ok}"

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
@@ -20,11 +20,18 @@ from core.permissions import Access, parse_pk
 from core.security import lockout_message
 from core.web import apply_service_errors, safe_next
 
-from .forms import MembershipForm, ProfileForm
+from .forms import ChatChannelForm, MembershipForm, ProfileForm
 from .models import User
 from .permissions import get_team_for_user
-from .selectors import team_list, team_members
-from .services import can_manage_members, membership_remove, membership_set
+from .selectors import chat_channels, team_list, team_members
+from .services import (
+    can_manage_members,
+    chat_channel_delete,
+    chat_channel_save,
+    chat_channel_test,
+    membership_remove,
+    membership_set,
+)
 
 DEMO_ACCOUNTS = (
     ("lead", _lazy("Team lead of the Women's Day task force")),
@@ -169,3 +176,59 @@ def set_language(request: HttpRequest) -> HttpResponse:
         User.objects.filter(pk=request.user.pk).update(language=language)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", max_age=365 * 24 * 3600)
     return response
+
+
+# --- Team chat channels (SPEC 10.4) -----------------------------------------------------------------------------
+
+
+def _chat_page(request: HttpRequest, team, form, status: int = 200) -> HttpResponse:
+    channels = list(chat_channels(team=team))
+    return render(
+        request,
+        "teams/team_chat.html",
+        {"team": team, "channels": channels, "can_manage": can_manage_members(request.user, team), "form": form},
+        status=status,
+    )
+
+
+@login_required
+def team_chat(request: HttpRequest, pk: int) -> HttpResponse:
+    """The team's chat channels with their recent deliveries; the lead (or an admin) adds, tests and removes."""
+    team = get_team_for_user(request.user, pk)
+    if request.method != "POST":
+        return _chat_page(request, team, ChatChannelForm())
+    if not can_manage_members(request.user, team):
+        raise PermissionDenied(_("Only the team's lead or an administrator can change its chat channels."))
+    form = ChatChannelForm(request.POST)
+    if form.is_valid():
+        try:
+            chat_channel_save(team=team, actor=request.user, data=dict(form.cleaned_data))
+        except ApplicationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Chat channel added. Send a test message to check it."))
+            return HttpResponseRedirect(reverse("teams:chat", args=[team.pk]))
+    return _chat_page(request, team, form, status=400)
+
+
+@login_required
+@require_POST
+def chat_channel_action(request: HttpRequest, pk: int, channel_id: int, action: str) -> HttpResponse:
+    team = get_team_for_user(request.user, pk)
+    channel = team.chat_channels.filter(pk=parse_pk(channel_id)).first()
+    if channel is None:
+        raise Http404(_("Not found."))
+    if not can_manage_members(request.user, team):
+        raise PermissionDenied(_("Only the team's lead or an administrator can change its chat channels."))
+    if action == "test":
+        chat_channel_test(team=team, actor=request.user, channel=channel)
+        messages.success(request, _("Test message queued; its delivery shows below in a moment."))
+    elif action == "toggle":
+        chat_channel_save(team=team, actor=request.user, data={"active": not channel.active}, channel=channel)
+        messages.success(request, _("Channel resumed.") if not channel.active else _("Channel paused."))
+    elif action == "delete":
+        chat_channel_delete(team=team, actor=request.user, channel=channel)
+        messages.success(request, _("Chat channel removed."))
+    else:
+        raise Http404(_("Not found."))
+    return HttpResponseRedirect(reverse("teams:chat", args=[team.pk]))

@@ -140,6 +140,8 @@ RULES: dict[str, dict[str, Expectation]] = {
     # --- teams ----------------------------------------------------------------------------------------------------
     "teams:list": {"GET": ANYONE},
     "teams:detail": {"GET": TEAM_PAGE},
+    "teams:chat": {"GET": TEAM_PAGE, "POST": TEAM_MANAGE},
+    "teams:chat_channel_action": {"POST": TEAM_MANAGE},
     "teams:membership_add": {"POST": TEAM_MANAGE},
     "teams:membership_remove": {"POST": TEAM_MANAGE},
     # --- campaigns ------------------------------------------------------------------------------------------------
@@ -245,6 +247,10 @@ RULES: dict[str, dict[str, Expectation]] = {
     "team-detail": {"GET": TEAM_PAGE},
     "team-members": {"GET": TEAM_PAGE, "POST": TEAM_MANAGE},
     "team-member": {"PATCH": TEAM_MANAGE, "DELETE": TEAM_MANAGE},
+    "team-chat-channels": {"GET": TEAM_PAGE, "POST": TEAM_MANAGE},
+    "team-chat-channel": {"GET": TEAM_PAGE, "PATCH": TEAM_MANAGE, "DELETE": TEAM_MANAGE},
+    "team-chat-channel-test": {"POST": TEAM_MANAGE},
+    "team-chat-deliveries": {"GET": TEAM_PAGE},
     "notification-list": {"GET": ANYONE},
     "calendar-day-list": {"GET": ANYONE, "POST": ADMIN_WRITE},
     "calendar-day-detail": {"GET": ANYONE, "PATCH": ADMIN_WRITE, "DELETE": ADMIN_WRITE},
@@ -312,6 +318,10 @@ RULES: dict[str, dict[str, Expectation]] = {
 KWARGS: dict[str, dict[str, str]] = {
     "teams:membership_remove": {"user_id": "staff_id"},
     "team-member": {"user": "staff_id"},
+    "team-chat-channel": {"pk": "chat_channel"},
+    "team-chat-channel-test": {"pk": "chat_channel"},
+    "team-chat-deliveries": {"pk": "chat_channel"},
+    "teams:chat_channel_action": {"channel_id": "chat_channel", "action": "chat_action"},
     "calendar-day-detail": {"date": "calendar_day"},
     "working_calendar_delete": {"day": "calendar_day"},
     "reviews:retrospective": {"pk": "retrospective"},
@@ -386,7 +396,7 @@ def build_world() -> dict[str, int | str]:
     from reviews.models import ActionItem, Meeting
     from risks.demo import seed_risks
     from teams.demo import seed_organisation
-    from teams.models import Department
+    from teams.models import ChatChannel, Department
 
     users = seed_organisation()
     seed_campaigns(users)
@@ -405,6 +415,8 @@ def build_world() -> dict[str, int | str]:
     job = ImportJob.objects.create(uploaded_by=lead, filename="members.csv", file_format="csv", status="done")
     notification = Notification.objects.create(recipient=lead, verb="risk_alert", written_text="A risk turned red.")
     holiday = CalendarDay.objects.create(date="2027-02-10", kind="holiday", name="春节")
+    chat = ChatChannel.objects.create(team_id=campaign.team_id, kind="dingtalk", verbs=["risk_alert"],
+                                      webhook_url="https://oapi.dingtalk.com/robot/send?access_token=matrix")  # fmt: skip
     return {
         "team": campaign.team_id,
         "campaign": campaign.pk,
@@ -426,6 +438,8 @@ def build_world() -> dict[str, int | str]:
         "import_job": job.pk,
         "notification": notification.pk,
         "calendar_day": holiday.date,
+        "chat_channel": chat.pk,
+        "chat_action": "test",
         "tier": Tier.objects.order_by("pk").first().pk,
         "playbook": Playbook.objects.order_by("pk").first().pk,
         "department": Department.objects.order_by("pk").first().pk,

@@ -9,7 +9,8 @@ from rest_framework import serializers
 from core.permissions import principal_for
 from core.roles import TeamRole
 
-from ..models import Department, Team, TeamMembership, User
+from ..chat import CHAT_VERBS
+from ..models import ChatChannel, ChatDelivery, ChatKind, Department, Team, TeamMembership, User
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -73,3 +74,44 @@ class TeamMemberSerializer(serializers.ModelSerializer):
 
 class TeamMemberRoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=TeamRole.choices)
+
+
+class ChatChannelSerializer(serializers.ModelSerializer):
+    """SPEC 10.4 (Contract): ``kind``, ``webhook_url``, ``secret`` (write-only), ``verbs``, ``active``."""
+
+    kind = serializers.ChoiceField(choices=ChatKind.choices)
+    webhook_url = serializers.CharField(max_length=500)
+    secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=200,
+        help_text=_("DingTalk and Feishu robots' signing secret. Never shown again; send it to replace it."),
+    )  # fmt: skip
+    verbs = serializers.ListField(child=serializers.ChoiceField(choices=[(v, v) for v in CHAT_VERBS]), required=False)
+    has_secret = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChatChannel
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "webhook_url",
+            "secret",
+            "has_secret",
+            "verbs",
+            "language",
+            "active",
+            "created_at",
+        ]
+        read_only_fields = ["id", "has_secret", "created_at"]
+
+    def get_has_secret(self, channel: ChatChannel) -> bool:
+        return bool(channel.secret)
+
+
+class ChatDeliverySerializer(serializers.ModelSerializer):
+    """SPEC 10.4 (Contract): ``event``, ``status`` (pending, sent, failed), ``attempts``, ``last_error``, ``sent_at``."""
+
+    class Meta:
+        model = ChatDelivery
+        fields = ["id", "event", "verb", "status", "attempts", "last_error", "next_attempt_at", "sent_at", "created_at"]
+        read_only_fields = fields

@@ -79,7 +79,9 @@ def test_parameters_follow_the_readers_language():
             "e": "女神節",
         }
     )
-    assert render(msg, stored, "en") == "10 Feb 2027|28,000,000.00 CNY|Lead, Deputy lead|WD-2027 8 Mar 2027, 09:30|女神節"
+    assert (
+        render(msg, stored, "en") == "10 Feb 2027|28,000,000.00 CNY|Lead, Deputy lead|WD-2027 8 Mar 2027, 09:30|女神節"
+    )
     chinese = render(msg, stored, "zh-hans").split("|")
     assert chinese[0] == "2027年2月10日"
     assert chinese[1] == "28,000,000.00元"
