@@ -15,7 +15,7 @@ from campaigns.api.views import (
     PlaybookViewSet,
     TaskViewSet,
 )
-from core.api.views import CalendarDayViewSet, NotificationViewSet, TokenView
+from core.api.views import CalendarDayViewSet, NotificationSettingsView, NotificationViewSet, TokenView
 from members.api.views import ImportErrorsView, ImportJobViewSet, MemberViewSet, TierViewSet
 from reviews.api.views import MeetingViewSet, ReviewSeriesViewSet
 from risks.api.views import RiskViewSet
@@ -53,6 +53,7 @@ chat_deliveries = ChatChannelViewSet.as_view({"get": "deliveries"})
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("me/notification-settings/", NotificationSettingsView.as_view(), name="api-notification-settings"),
     path("members/imports/<int:pk>/errors.csv", ImportErrorsView.as_view(), name="member-import-errors"),
     path("teams/<str:team_pk>/members/", team_members, name="team-members"),
     path("teams/<str:team_pk>/members/<str:user>/", team_member, name="team-member"),

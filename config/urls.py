@@ -19,6 +19,7 @@ urlpatterns = [
     path("inbox/read-all/", core_views.notification_read_all, name="notification_read_all"),
     path("inbox/badge/", core_views.unread_badge, name="unread_badge"),
     path("profile/", team_views.profile, name="profile"),
+    path("profile/notifications/", core_views.notification_settings_page, name="notification_settings"),
     path("calendar/", core_views.working_calendar_page, name="working_calendar"),
     path("calendar/<str:day>/delete/", core_views.working_calendar_delete, name="working_calendar_delete"),
     path("language/", team_views.set_language, name="set_language"),

@@ -153,3 +153,33 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.kind} {self.name}"
+
+
+class DigestChoice(models.TextChoices):
+    OFF = "off", _("No digest: an email for each notification")
+    DAILY = "daily", _("One email a day at 09:00 on working days")
+
+
+class NotificationSettings(models.Model):
+    """A user's choices (SPEC 10.4): per verb, email and chat on or off; or a daily digest instead of an email
+    per notification. The inbox always receives everything. Verbs missing from ``email``/``chat`` are on."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email = models.JSONField(_("email per kind"), default=dict, blank=True)
+    chat = models.JSONField(_("chat per kind"), default=dict, blank=True)
+    digest = models.CharField(_("digest"), max_length=8, choices=DigestChoice.choices, default=DigestChoice.OFF)
+    last_digest_on = models.DateField(_("last digest on"), null=True, blank=True)
+    last_digest_at = models.DateTimeField(_("last digest at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+        constraints = [models.CheckConstraint(condition=models.Q(digest__in=["off", "daily"]), name="digest_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.digest}"
+
+    def wants_email(self, verb: str) -> bool:
+        return self.digest == DigestChoice.OFF and bool(self.email.get(verb, True))

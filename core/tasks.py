@@ -18,3 +18,12 @@ def sweep_notification_emails(older_than_seconds: int = 120) -> int:
 
     pending = notification_pending_email_ids(older_than=dt.timedelta(seconds=older_than_seconds))
     return notification_send_emails(notification_ids=pending)
+
+
+@shared_task(name="core.send_digests")
+def send_digests() -> int:
+    """Every 15 minutes: the daily digests that are due (09:00 local time on working days), once per user per
+    day however often it runs or however many workers run it. Returns how many digests were sent."""
+    from core.services.notifications import digest_due, digest_send
+
+    return sum(1 for user_id in digest_due() if digest_send(user_id=user_id))

@@ -21,11 +21,16 @@ from core.api.exceptions import bad_request_message
 from core.calendar import packaged_knows, year_known
 from core.errors import ApplicationError
 from core.forms import CalendarDaysForm
-from core.models import CalendarDay
+from core.models import CalendarDay, DigestChoice, NotificationVerb
 from core.permissions import parse_pk, principal_for
 from core.selectors import calendar_entries, notification_list, notification_unread_count, packaged_days
 from core.services.calendar import calendar_day_delete, calendar_days_set
-from core.services.notifications import notification_mark_read
+from core.services.notifications import (
+    notification_mark_read,
+    notification_settings_as_dict,
+    notification_settings_for,
+    notification_settings_save,
+)
 from core.web import apply_service_errors, safe_next
 
 
@@ -166,3 +171,34 @@ def working_calendar_delete(request: HttpRequest, day: str) -> HttpResponse:
     calendar_day_delete(actor=request.user, day=entry)
     messages.success(request, _("Entry removed: the packaged calendar decides that day again."))
     return HttpResponseRedirect(f"{reverse('working_calendar')}?year={date.year}")
+
+
+# --- Notification settings (SPEC 10.4) --------------------------------------------------------------------------
+
+
+@login_required
+def notification_settings_page(request: HttpRequest) -> HttpResponse:
+    """Per kind, email and chat on or off, and the daily digest; the inbox always receives everything."""
+    current = notification_settings_for(request.user)
+    if request.method == "POST":
+        changes = {
+            "email": {verb: f"email_{verb}" in request.POST for verb in NotificationVerb.values},
+            "chat": {verb: f"chat_{verb}" in request.POST for verb in NotificationVerb.values},
+            "digest": request.POST.get("digest", ""),
+        }
+        try:
+            notification_settings_save(user=request.user, changes=changes)
+        except ApplicationError as exc:
+            for errors in exc.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+        else:
+            messages.success(request, _("Notification settings saved."))
+            return HttpResponseRedirect(reverse("notification_settings"))
+    shape = notification_settings_as_dict(current)
+    rows = [
+        {"verb": verb, "label": label, "email": shape["email"][verb], "chat": shape["chat"][verb]}
+        for verb, label in NotificationVerb.choices
+    ]
+    context = {"rows": rows, "digest": shape["digest"], "digest_choices": DigestChoice.choices}
+    return render(request, "core/notification_settings.html", context, status=400 if request.method == "POST" else 200)

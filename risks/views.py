@@ -34,7 +34,7 @@ from campaigns.selectors import campaign_today
 from campaigns.services import campaign_members
 from core.errors import ApplicationError, NotAllowed
 from core.exports import CONTENT_TYPES, export_response
-from core.formatting import format_cny
+from core.formatting import format_cny, short_amount
 from core.permissions import Access, principal_for
 from core.web import apply_service_errors
 from teams.models import User
@@ -411,12 +411,8 @@ def risk_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _short_cny(value: float) -> str:
-    """Axis labels: 1,200,000 → 1.2 M; 35,000 → 35 k."""
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.1f} M".replace(".0 M", " M")
-    if abs(value) >= 1_000:
-        return f"{value / 1_000:.0f} k"
-    return f"{value:.0f}"
+    """Axis labels: 1,200,000 → 1.2 M / 120万; 35,000 → 35 k / 3.5万 (core.formatting.short_amount)."""
+    return short_amount(value)
 
 
 @login_required

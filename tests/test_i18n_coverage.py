@@ -25,6 +25,8 @@ GETTEXT_FUNCS = {
     "_": (None, 0),
     "gettext": (None, 0),
     "gettext_lazy": (None, 0),
+    "_lazy": (None, 0),  # `gettext_lazy as _lazy` where `_` is the immediate gettext (teams/views.py)
+    "gettext_now": (None, 0),  # `gettext as gettext_now` where `_` is the lazy one (risks/alerts.py)
     "gettext_noop": (None, 0),
     "ngettext": (None, 0),
     "ngettext_lazy": (None, 0),

@@ -53,3 +53,11 @@ class CalendarDaySerializer(serializers.ModelSerializer):
 class CalendarDayChangeSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CalendarDayKind.choices, required=False)
     name = serializers.CharField(max_length=100, allow_blank=True, required=False)
+
+
+class NotificationSettingsSerializer(serializers.Serializer):
+    """For the schema: ``{"email": {verb: bool}, "chat": {verb: bool}, "digest": "off" | "daily"}``."""
+
+    email = serializers.DictField(child=serializers.BooleanField(), required=False)
+    chat = serializers.DictField(child=serializers.BooleanField(), required=False)
+    digest = serializers.ChoiceField(choices=["off", "daily"], required=False)

@@ -25,13 +25,19 @@ from core.permissions import principal_for
 from core.security import is_locked_out, lockout_message
 from core.selectors import notification_list
 from core.services.calendar import calendar_day_delete, calendar_days_set
-from core.services.notifications import notification_mark_read
+from core.services.notifications import (
+    notification_mark_read,
+    notification_settings_as_dict,
+    notification_settings_for,
+    notification_settings_save,
+)
 
 from .authentication import ProfileLanguageTokenAuthentication
 from .serializers import (
     CalendarDayChangeSerializer,
     CalendarDaySerializer,
     NotificationSerializer,
+    NotificationSettingsSerializer,
     ReadAllResponseSerializer,
     TokenRequestSerializer,
     TokenResponseSerializer,
@@ -200,3 +206,19 @@ class CalendarDayViewSet(
         self._require_admin()
         calendar_day_delete(actor=request.user, day=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotificationSettingsView(APIView):
+    """``GET/PATCH me/notification-settings/`` (SPEC 10.4): per kind, email and chat on or off, and the daily
+    digest. The inbox always receives everything."""
+
+    @extend_schema(responses=NotificationSettingsSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(notification_settings_as_dict(notification_settings_for(request.user)))
+
+    @extend_schema(request=NotificationSettingsSerializer, responses=NotificationSettingsSerializer)
+    def patch(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise ValidationError({"detail": [_("Send a JSON object.")]})
+        saved = notification_settings_save(user=request.user, changes=request.data)
+        return Response(notification_settings_as_dict(saved))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +20,13 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from core.calendar import is_working_day
+from core.errors import ApplicationError
 from core.messages import Message, encode_params, render
-from core.models import Notification
+from core.models import DigestChoice, Notification, NotificationSettings, NotificationVerb
 from core.resilience import publish
 
 logger = logging.getLogger(__name__)
@@ -180,7 +185,7 @@ def notification_send_emails(*, notification_ids: Iterable[int], chunk: int = 20
         with transaction.atomic():
             batch = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("recipient")
+                .select_related("recipient", "recipient__notification_settings")
                 .filter(pk__in=ids[start : start + chunk], email_sent_at__isnull=True)
             )
             if not batch:
@@ -188,8 +193,9 @@ def notification_send_emails(*, notification_ids: Iterable[int], chunk: int = 20
             messages = []
             for notification in batch:
                 user = notification.recipient
-                if not user.email:
-                    continue
+                choices = getattr(user, "notification_settings", None)
+                if not user.email or (choices is not None and not choices.wants_email(notification.verb)):
+                    continue  # off for this kind, or in the daily digest instead (SPEC 10.4): marked handled
                 messages.append(notification_email(notification, user))
             if messages:
                 get_connection().send_messages(messages)
@@ -220,7 +226,7 @@ def notification_email(notification: Notification, user: Any) -> EmailMultiAlter
     return email
 
 
-NOTIFICATION_SETTINGS_URL = ""
+NOTIFICATION_SETTINGS_URL = "/profile/notifications/"
 
 
 def notification_mark_read(*, user: Any, notification_ids: Iterable[int] | None = None) -> int:
@@ -238,3 +244,134 @@ def notifications_resolve(*, obj: Any, verbs: Iterable[str], still_needed: Itera
         object_type=obj._meta.label_lower, object_id=obj.pk, verb__in=list(verbs), resolved_at__isnull=True
     ).exclude(recipient__in=[getattr(u, "pk", u) for u in still_needed])
     return qs.update(resolved_at=timezone.now())
+
+
+# --- Settings and the daily digest (SPEC 10.4) ------------------------------------------------------------------
+
+
+def notification_settings_for(user: Any) -> NotificationSettings:
+    """The user's settings (unsaved defaults — everything on, no digest — when they never changed them)."""
+    found = NotificationSettings.objects.filter(user=user).first()
+    return found or NotificationSettings(user=user)
+
+
+def notification_settings_as_dict(found: NotificationSettings) -> dict[str, Any]:
+    """The contract shape: ``{"email": {verb: bool}, "chat": {verb: bool}, "digest": "off" | "daily"}``."""
+    return {
+        "email": {verb: bool(found.email.get(verb, True)) for verb in NotificationVerb.values},
+        "chat": {verb: bool(found.chat.get(verb, True)) for verb in NotificationVerb.values},
+        "digest": found.digest,
+    }
+
+
+@transaction.atomic
+def notification_settings_save(*, user: Any, changes: Mapping[str, Any]) -> NotificationSettings:
+    """Change some of the settings; unknown verbs, non-booleans and unknown digest choices are refused, field by
+    field, and nothing is saved."""
+    errors: dict[str, str] = {}
+    found = NotificationSettings.objects.select_for_update().filter(user=user).first() or NotificationSettings(
+        user=user
+    )
+    unknown = set(changes) - {"email", "chat", "digest"}
+    if unknown:
+        errors[sorted(unknown)[0]] = _("Unknown setting; use email, chat and digest.")
+    for channel in ("email", "chat"):
+        if channel not in changes:
+            continue
+        value = changes[channel]
+        if not isinstance(value, Mapping):
+            errors[channel] = _("Give an object of kind → true or false.")
+            continue
+        bad = [verb for verb in value if verb not in NotificationVerb.values]
+        if bad:
+            errors[channel] = _("Unknown kind: %(kind)s.") % {"kind": bad[0]}
+        elif not all(isinstance(flag, bool) for flag in value.values()):
+            errors[channel] = _("Each kind is true or false.")
+        else:
+            setattr(found, channel, {**getattr(found, channel), **value})
+    if "digest" in changes:
+        if changes["digest"] not in DigestChoice.values:
+            errors["digest"] = _("Choose off or daily.")
+        else:
+            found.digest = changes["digest"]
+    if errors:
+        raise ApplicationError(errors=errors)
+    found.save()
+    return found
+
+
+def digest_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Users whose daily digest is due: 09:00 or later in their time zone, on a working day, not sent today."""
+    now = now or timezone.now()
+    due = []
+    rows = NotificationSettings.objects.filter(digest=DigestChoice.DAILY, user__is_active=True).values_list(
+        "user_id", "user__time_zone", "last_digest_on"
+    )
+    for user_id, zone, last in rows:
+        local = now.astimezone(_zone(zone))
+        if local.hour >= DIGEST_HOUR and last != local.date() and is_working_day(local.date()):
+            due.append(user_id)
+    return due
+
+
+DIGEST_HOUR = 9
+
+
+def _zone(name: str) -> Any:
+    try:
+        return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def digest_send(*, user_id: int, now: dt.datetime | None = None) -> int:
+    """Send one user's digest once for their local day: the row is locked (``SKIP LOCKED``: a second worker
+    skips it) and re-checked, everything unread since the last digest goes into one email, and the day is
+    recorded before commit. Returns how many notifications the email listed (0: nothing sent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        found = (
+            NotificationSettings.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(user_id=user_id, digest=DigestChoice.DAILY)
+            .first()
+        )
+        if found is None:
+            return 0
+        user = found.user
+        today = now.astimezone(_zone(user.time_zone)).date()
+        if found.last_digest_on == today:
+            return 0
+        unread = Notification.objects.filter(recipient=user, read_at__isnull=True, resolved_at__isnull=True)
+        if found.last_digest_at is not None:
+            unread = unread.filter(created_at__gt=found.last_digest_at)
+        items = [n for n in unread.order_by("-created_at")[:200] if found.email.get(n.verb, True)]
+        if items and user.email:
+            get_connection().send_messages([digest_email(user, items)])
+        found.last_digest_on, found.last_digest_at = today, now
+        found.save(update_fields=["last_digest_on", "last_digest_at"])
+        return len(items) if user.email else 0
+
+
+def digest_email(user: Any, items: list[Notification]) -> EmailMultiAlternatives:
+    """The digest as an email in the user's language: plain text with an HTML alternative."""
+    language = user.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {
+            "user": user,
+            "items": [{"text": n.text, "url": n.url, "verb": n.get_verb_display(), "at": n.created_at} for n in items],
+            "site_url": settings.SITE_URL,
+            "LANGUAGE_CODE": language,
+            "settings_url": NOTIFICATION_SETTINGS_URL,
+        }
+        subject = ngettext(
+            "[Concord] Your daily digest: %(count)d unread notification",
+            "[Concord] Your daily digest: %(count)d unread notifications",
+            len(items),
+        ) % {"count": len(items)}
+        context["subject"] = subject
+        body = render_to_string("core/email/digest_body.txt", context)
+        html = render_to_string("core/email/digest_body.html", context)
+    email = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    email.attach_alternative(html, "text/html")
+    return email

@@ -1,3 +1,5 @@
+"""Template filters used across the apps: Bootstrap widgets, ISO dates, amounts in yuan (full and short)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,3 +39,19 @@ def iso_date(value: object) -> object:
         except ValueError:
             return value
     return value
+
+
+@register.filter
+def cny(value: object) -> str:
+    """``28000000`` → ``¥28,000,000.00`` (grouped as the reader's language groups numbers)."""
+    from core.formatting import cny_full
+
+    return cny_full(value)
+
+
+@register.filter
+def cny_short(value: object) -> str:
+    """``28000000`` → ``2,800万元`` in Chinese, ``¥28M`` in English: for cards and other tight places."""
+    from core.formatting import cny_short as short
+
+    return short(value)

@@ -132,7 +132,7 @@
           x: {
             beginAtZero: true,
             title: { display: true, text: data.labels.axis },
-            ticks: { callback: function (value) { return Number(value).toLocaleString(); } }
+            ticks: { callback: function (value) { return window.ConcordCharts.shortNumber(value); } }
           }
         },
         plugins: {

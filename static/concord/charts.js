@@ -51,5 +51,23 @@
     if (reduceMotion()) { window.Chart.defaults.animation = false; }
   });
 
-  window.ConcordCharts = { colours: colours, data: data, available: available, reduceMotion: reduceMotion, onReady: onReady };
+  // Big numbers on an axis as the page's language writes them: 2,800万 / 1.2亿 in Chinese, 28 M / 35 k in English.
+  function shortNumber(value) {
+    var number = Number(value) || 0;
+    var size = Math.abs(number);
+    var trim = function (text) { return text.replace(/\.0+$/, "").replace(/(\.\d*?)0+$/, "$1"); };
+    if ((document.documentElement.lang || "").indexOf("zh") === 0) {
+      if (size >= 1e8) { return trim((number / 1e8).toFixed(2)) + "亿"; }
+      if (size >= 1e4) { return Number(trim((number / 1e4).toFixed(1))).toLocaleString("zh-CN") + "万"; }
+      return number.toLocaleString("zh-CN");
+    }
+    if (size >= 1e6) { return trim((number / 1e6).toFixed(1)) + " M"; }
+    if (size >= 1e3) { return Math.round(number / 1e3).toLocaleString("en") + " k"; }
+    return number.toLocaleString("en");
+  }
+
+  window.ConcordCharts = {
+    colours: colours, data: data, available: available, reduceMotion: reduceMotion, onReady: onReady,
+    shortNumber: shortNumber
+  };
 })();

@@ -52,7 +52,7 @@ def test_budget_panel_shows_burn_against_the_approved_lines_and_the_newest_versi
     Signoff.objects.create(budget=in_review, role="finance", decision="approve", signer=cast.finance)
     page = section(overview(client, cast.viewer, mine).content.decode(), "overview-budget")
     # 250,000 spent of 900,000 approved lines = 27.8 %
-    assert 'data-burn="27.8"' in page and "250,000 CNY (27.8 %)" in page
+    assert 'data-burn="27.8"' in page and "¥250k (27.8 %)" in page
     assert 'data-budget-status="in_review"' in page
     assert re.search(r'data-role="finance">.*?Approved', page, re.S)
     assert re.search(r'data-role="marketing">.*?Awaiting', page, re.S)

@@ -40,6 +40,7 @@ def demo(db):
         "budget": Budget.objects.filter(campaign=campaign).order_by("-version").first().pk,
         "risk": Risk.objects.filter(campaign=campaign).order_by("pk").first().pk,
         "meeting": Meeting.objects.filter(series__campaign=campaign).order_by("scheduled_at").first().pk,
+        "team": campaign.team_id,
     }
 
 
@@ -60,7 +61,7 @@ def pages_for(user: str, ids: dict[str, int]) -> list[str]:
         f"/campaigns/{c}/tasks/?view=board", f"/campaigns/{c}/timeline/", f"/campaigns/{c}/kpis/",
         f"/campaigns/{c}/channels/", f"/campaigns/{c}/summary/", "/risks/", "/risks/matrix/", f"/risks/{ids['risk']}/",
         "/budgets/", f"/budgets/{ids['budget']}/", "/reviews/", f"/reviews/meetings/{ids['meeting']}/", "/members/",
-        "/teams/",
+        "/teams/", f"/teams/{ids['team']}/chat/", "/calendar/?year=2027", "/profile/notifications/",
     ]  # fmt: skip
 
 
