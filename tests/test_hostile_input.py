@@ -103,6 +103,9 @@ def page_urls() -> list[str]:
         "user_id": lead.pk,
         "key": next(iter(meetings.filter(action_items__isnull=False).first().agenda), {}).get("key", "none"),
         "action_pk": ActionItem.objects.filter(meeting__in=meetings).values_list("pk", flat=True).first(),
+        "day": "2027-02-10",  # the working calendar's entries (a POST-only route: GET answers 405)
+        "channel_id": 1,  # a team chat channel (POST-only)
+        "action": "test",
     }
     urls: list[str] = []
 
