@@ -169,13 +169,18 @@ def render(msg: Message, params: Mapping[str, Any], language: str | None = None)
 
     A parameter missing from old rows is shown as "—" rather than failing the whole inbox."""
     with translation.override(language) if language else nullcontext():
-        template = str(msg.text)
-        values = dict.fromkeys(PLACEHOLDER.findall(template), "—")
-        values.update({key: decode(value) for key, value in params.items()})
-        try:
-            return template % values
-        except (KeyError, TypeError, ValueError):
-            return msgid(msg.text) % {name: values.get(name, "—") for name in msg.placeholders}
+        return fill(msg, str(msg.text), params)
+
+
+def fill(msg: Message, template: str, params: Mapping[str, Any]) -> str:
+    """``template`` (``msg`` already translated into the active language) with the stored parameters filled in —
+    for loops that translate a message once and fill it for many rows."""
+    values = dict.fromkeys(PLACEHOLDER.findall(template), "—")
+    values.update({key: decode(value) for key, value in params.items()})
+    try:
+        return template % values
+    except (KeyError, TypeError, ValueError):
+        return msgid(msg.text) % {name: values.get(name, "—") for name in msg.placeholders}
 
 
 def render_stored(key: str, params: Mapping[str, Any], fallback: str, language: str | None = None) -> str:

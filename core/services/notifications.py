@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from django.utils.translation import ngettext
 
 from core.calendar import is_working_day
 from core.errors import ApplicationError
-from core.messages import Message, encode_params, render
+from core.messages import Message, encode_params, fill, render
 from core.models import DigestChoice, Notification, NotificationSettings, NotificationVerb
 from core.resilience import publish
 
@@ -97,22 +98,31 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
     Returns the count.
     """
     now = timezone.now()
-    values = []
+    by_language: dict[str, list[NotificationRow]] = defaultdict(list)
     for row in rows:
-        params = encode_params(row.params)
-        values.append(
-            (
-                row.recipient_id,
-                row.message.verb,
-                row.message.key,
-                json.dumps(params, ensure_ascii=False),
-                render(row.message, params, row.language or settings.LANGUAGE_CODE),
-                row.url,
-                row.object_type,
-                row.object_id,
-                now,
-            )
-        )
+        by_language[row.language or settings.LANGUAGE_CODE].append(row)
+    values = []
+    for language, group in by_language.items():
+        with translation.override(language):  # one activation per language, one translation per message
+            templates: dict[str, str] = {}
+            for row in group:
+                params = encode_params(row.params)
+                template = templates.get(row.message.key)
+                if template is None:
+                    template = templates[row.message.key] = str(row.message.text)
+                values.append(
+                    (
+                        row.recipient_id,
+                        row.message.verb,
+                        row.message.key,
+                        json.dumps(params, ensure_ascii=False),
+                        fill(row.message, template, params),
+                        row.url,
+                        row.object_type,
+                        row.object_id,
+                        now,
+                    )
+                )
     from core.bulk import copy_rows
 
     count = copy_rows(
