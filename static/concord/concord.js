@@ -153,3 +153,33 @@
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", reveal); } else { reveal(); }
 })();
+(function () {
+  "use strict";
+  // Form errors are announced (WCAG 3.3.1, 4.1.3): after a page or an htmx swap brings back fields marked
+  // invalid, a polite live region says the form was not saved and reads the messages, and the first invalid
+  // field gets the focus (its aria-describedby points at its message).
+  function announce(root) {
+    var invalid = (root || document).querySelectorAll("[aria-invalid='true']");
+    if (!invalid.length) { return; }
+    var region = document.getElementById("form-announcer");
+    var texts = [];
+    invalid.forEach(function (field) {
+      var id = field.getAttribute("aria-describedby");
+      var message = id && document.getElementById(id);
+      if (message && message.textContent.trim()) { texts.push(message.textContent.trim()); }
+    });
+    if (region) {
+      region.textContent = "";
+      window.setTimeout(function () {
+        region.textContent = [document.body.dataset.msgFormErrors || ""].concat(texts).join(" ");
+      }, 50);
+    }
+    if (typeof invalid[0].focus === "function") { invalid[0].focus({ preventScroll: false }); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { announce(document); });
+  } else {
+    announce(document);
+  }
+  document.addEventListener("htmx:afterSettle", function (event) { announce(event.detail.elt); });
+})();
