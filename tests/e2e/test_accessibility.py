@@ -100,7 +100,8 @@ def test_the_pages_used_away_from_a_desk_do_not_scroll_sideways_at_360_px(live_s
     wide = []
     for user, paths in (
         ("lead", ["/", "/inbox/", f"/campaigns/{c}/", f"/campaigns/{c}/tasks/", f"/campaigns/{c}/tasks/{task}/",
-                  f"/risks/{demo['risk']}/", f"/reviews/meetings/{demo['meeting']}/"]),
+                  f"/risks/{demo['risk']}/", f"/reviews/meetings/{demo['meeting']}/", f"/teams/{demo['team']}/chat/",
+                  "/calendar/", "/profile/notifications/"]),
         ("finance", ["/", "/budgets/awaiting-my-signoff/", f"/budgets/{demo['budget']}/"]),
     ):  # fmt: skip
         page = new_page(360, 780)
