@@ -90,6 +90,7 @@
     var byId = {};
     var criticalLinks = {};
     var pending = null;
+    var refocus = null;  // the list row to focus again after a keyboard move redraws the list
     var busy = false;
 
     function index(data) {
@@ -227,6 +228,26 @@
         } else {
           item.textContent = row.name;
           item.title = row.name;
+          if (config.can_edit) {
+            // The keyboard's way to move a bar (WCAG 2.1.1): focus the task in the list, then ← / → move it a day,
+            // Shift+← / → change its due date; the same request as a drag.
+            item.tabIndex = 0;
+            item.setAttribute("role", "button");
+            item.setAttribute("aria-keyshortcuts", "ArrowLeft ArrowRight Shift+ArrowLeft Shift+ArrowRight");
+            item.setAttribute("aria-label", (list.dataset.labelMove || "{task}").replace("{task}", row.name)
+              .replace("{start}", row.start).replace("{end}", row.end));
+            item.addEventListener("keydown", function (event) {
+              if (busy || (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) return;
+              event.preventDefault();
+              var step = event.key === "ArrowRight" ? 1 : -1;
+              var shift = function (iso, days) { var d = parseDay(iso); d.setDate(d.getDate() + days); return isoDay(d); };
+              var start = event.shiftKey ? row.start : shift(row.start, step);
+              var end = shift(row.end, step);
+              if (end < start) return;
+              refocus = row.id;
+              send({ id: row.id, start: start, end: end });
+            });
+          }
         }
         list.appendChild(item);
       });
@@ -238,6 +259,11 @@
     function redraw() {
       chart.refresh(frappeTasks());
       decorate();
+      if (refocus && list) {
+        var again = list.querySelector('[data-row="' + refocus + '"]');
+        refocus = null;
+        if (again) again.focus();
+      }
     }
 
     function send(move) {
