@@ -117,3 +117,17 @@ def test_the_pages_used_away_from_a_desk_do_not_scroll_sideways_at_360_px(live_s
             if width > viewport:
                 wide.append(f"{user} {path}: {width} px in a {viewport} px window")
     assert not wide, "\n".join(wide)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_overviews_kpi_table_fits_its_column_at_1366_px(live_server, new_page, demo, language):
+    """Issue 18: the KPI table beside the chart clipped its last column at 1366 px in both languages."""
+    page = new_page(1366, 900)
+    log_in(page, live_server.url, "lead")
+    page.locator(f"#language-switch button[value={language}]").evaluate("button => button.click()")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/campaigns/{demo['campaign']}/")
+    page.wait_for_load_state("networkidle")
+    region = page.locator("section[aria-labelledby=kpi-heading] .table-responsive")
+    width, visible = region.evaluate("r => [r.scrollWidth, r.clientWidth]")
+    assert width <= visible, f"the KPI table is {width} px wide in a {visible} px column"
