@@ -63,11 +63,11 @@ def working_calendar(*, start: dt.date | None = None, end: dt.date | None = None
 
 
 def is_working_day(day: dt.date) -> bool:
-    # The following days are loaded too: next_working_day walks forward over a holiday block.
     return working_calendar(start=day, end=day).is_working_day(day)
 
 
 def next_working_day(day: dt.date) -> dt.date:
+    # The following 60 days' entries are loaded too: the walk crosses a holiday block and its weekends.
     return working_calendar(start=day, end=day + dt.timedelta(days=60)).next_working_day(day)
 
 

@@ -50,9 +50,6 @@ class Message:
     def placeholders(self) -> list[str]:
         return PLACEHOLDER.findall(msgid(self.text))
 
-    def render(self, params: Mapping[str, Any], language: str | None = None) -> str:
-        return render(self, params, language)
-
 
 MESSAGES: dict[str, Message] = {}
 
