@@ -1,7 +1,8 @@
 """axe-core (vendored in tests/e2e/vendor/axe-core, version pinned in frontend/package.json) run in Chromium over
-the pages people use most, as the lead, an executive and a finance approver, in both languages, at 1366 px and
-390 px: no `serious` or `critical` WCAG 2.1 AA violation (issue 18, first part). A failure lists every violation
-by page, rule and element."""
+the demo's pages with its fuller data and the views behind a query string, as the lead and the executive, in both
+languages, at 1366 px and 390 px: no `serious` or `critical` WCAG 2.1 AA violation (issue 18). Every page of the
+permission matrix is audited as four personas by test_accessibility_every_page.py. A failure lists every
+violation by page, rule and element. Also: no sideways scroll at 360 px, and the overview's KPI table fits."""
 
 from __future__ import annotations
 
@@ -45,32 +46,22 @@ def demo(db):
 
 
 def pages_for(user: str, ids: dict[str, int]) -> list[str]:
+    """The demo's fuller data and the views behind a query string. Every page of the permission matrix, as four
+    personas, is audited by test_accessibility_every_page.py; these are what its small world does not show."""
     c = ids["campaign"]
     if user == "exec":
-        return [
-            "/",
-            "/campaigns/portfolio/",
-            "/campaigns/portfolio/?sort=health",
-            "/members/analytics/",
-            "/risks/matrix/",
-        ]
-    if user == "finance":
-        return ["/", "/budgets/awaiting-my-signoff/", f"/budgets/{ids['budget']}/", "/inbox/"]
+        return ["/", "/campaigns/portfolio/?sort=health", "/members/analytics/", "/risks/matrix/"]
     return [
-        "/", "/inbox/", "/campaigns/", f"/campaigns/{c}/", f"/campaigns/{c}/plan/", f"/campaigns/{c}/tasks/",
-        f"/campaigns/{c}/tasks/?view=board", f"/campaigns/{c}/timeline/", f"/campaigns/{c}/kpis/",
-        f"/campaigns/{c}/channels/", f"/campaigns/{c}/summary/", "/risks/", "/risks/matrix/", f"/risks/{ids['risk']}/",
-        "/budgets/", f"/budgets/{ids['budget']}/", "/reviews/", f"/reviews/meetings/{ids['meeting']}/", "/members/",
-        "/teams/", f"/teams/{ids['team']}/chat/", "/calendar/?year=2027", "/profile/notifications/",
+        "/", "/inbox/", f"/campaigns/{c}/", f"/campaigns/{c}/tasks/?view=board", f"/campaigns/{c}/timeline/",
+        f"/risks/{ids['risk']}/", f"/reviews/meetings/{ids['meeting']}/", "/members/", "/calendar/?year=2027",
     ]  # fmt: skip
 
 
 def audit(page: Page, base: str, paths: list[str]) -> list[str]:
     found = []
     for path in paths:
-        response = page.goto(base + path)
+        response = page.goto(base + path)  # waits for "load": no page fetches its content later
         assert response is not None and response.ok, (path, response and response.status)
-        page.wait_for_load_state("networkidle")
         page.evaluate(AXE)
         for violation in page.evaluate(RUN):
             found.append(f"{path}: {violation['rule']} ({violation['impact']}) at {', '.join(violation['nodes'])}")
@@ -79,9 +70,10 @@ def audit(page: Page, base: str, paths: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("width", [1366, 390])
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-@pytest.mark.parametrize("user", ["lead", "exec", "finance"])
+@pytest.mark.parametrize("user", ["lead", "exec"])
 def test_no_serious_or_critical_accessibility_violations(live_server, new_page, demo, user, language, width):
     page = new_page(width, 900)
+    page.emulate_media(reduced_motion="reduce")  # no colour read mid-transition
     log_in(page, live_server.url, user)
     # The language switch sits in the collapsed menu on a phone: submit its form directly.
     page.locator(f"#language-switch button[value={language}]").evaluate("button => button.click()")
