@@ -36,7 +36,7 @@ from core.errors import ApplicationError, NotAllowed
 from core.exports import CONTENT_TYPES, export_response
 from core.formatting import format_cny, short_amount
 from core.permissions import Access, principal_for
-from core.web import apply_service_errors
+from core.web import apply_service_errors, safe_next
 from teams.models import User
 
 from . import exports
@@ -316,7 +316,8 @@ def risk_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("Alert acknowledged. Follow the contingency plan."))
-    return _redirect("risks:detail", risk.pk)
+    # Back where it was done (the home page's one tap, the inbox), else the risk.
+    return HttpResponseRedirect(safe_next(request, reverse("risks:detail", args=[risk.pk])))
 
 
 @login_required

@@ -17,7 +17,7 @@ from budgets.selectors import signoff_queue
 from campaigns import selectors as campaign_selectors
 from campaigns.health import fresh_health, reason_texts
 from core.calendar import year_known
-from core.permissions import principal_for
+from core.permissions import Access, principal_for
 from core.selectors import notification_list
 from reviews import selectors as review_selectors
 from risks.selectors import risks_to_acknowledge
@@ -50,7 +50,8 @@ def _url_pattern(name: str, arity: int) -> str:
 # Only the columns the home template reads: each list loads and converts a few fields instead of every column
 # of the row and its select_related parents.
 TASK_FIELDS = ("id", "campaign_id", "phase_id", "title", "due_date", "status", "progress")
-TASK_FIELDS += ("campaign__id", "campaign__code", "campaign__time_zone", "phase__id", "phase__name")
+TASK_FIELDS += ("campaign__id", "campaign__code", "campaign__time_zone", "campaign__team_id", "phase__id")
+TASK_FIELDS += ("phase__name",)
 SIGNOFF_FIELDS = ("id", "campaign_id", "version", "total", "submitted_at", "campaign__id", "campaign__code")
 SIGNOFF_FIELDS += ("campaign__name",)
 RISK_FIELDS = ("id", "campaign_id", "title", "expected_date", "alert_level", "campaign__id", "campaign__code")
@@ -71,7 +72,9 @@ def home(request: HttpRequest) -> HttpResponse:
     columns shown, and each kind of link reversed once."""
     user = request.user
     now = timezone.now()
+    principal = principal_for(user)
     task_url = _url_pattern("campaigns:task_detail", 2)
+    task_update_url = _url_pattern("campaigns:task_update", 2)
     tasks, more_tasks = _first(campaign_selectors.my_open_tasks(user=user).only(*TASK_FIELDS), HOME_ROWS)
     todays: dict[str, Any] = {}
     for task in tasks:
@@ -82,13 +85,19 @@ def home(request: HttpRequest) -> HttpResponse:
         task.days_late = (today - task.due_date).days if task.is_late(today) else 0
         task.due_in = (task.due_date - today).days
         task.url = task_url.format(task.campaign_id, task.pk)
+        # One tap to start or finish it (issue 18), for those who may write to the campaign (its team's
+        # members; the same rule task_update applies). Read from the principal: no query per row.
+        if principal.is_admin or principal.team_access(task.campaign.team_id) >= Access.WRITE:
+            task.update_url = task_update_url.format(task.campaign_id, task.pk)
     signoffs, more_signoffs = _first(
         signoff_queue(user=user).select_related(None).select_related("campaign").only(*SIGNOFF_FIELDS), HOME_ROWS
     )
     risks, more_risks = _first(risks_to_acknowledge(user=user).only(*RISK_FIELDS), HOME_ROWS)
     risk_url = _url_pattern("risks:detail", 1)
+    acknowledge_url = _url_pattern("risks:acknowledge", 1)
     for risk in risks:
         risk.url = risk_url.format(risk.pk)
+        risk.acknowledge_url = acknowledge_url.format(risk.pk)  # the owner may always acknowledge their own
     meeting_url = _url_pattern("reviews:meeting", 1)
     meetings, _more = _first(
         review_selectors.my_upcoming_meetings(user=user, now=now).only(*MEETING_FIELDS), MEETINGS_SHOWN
@@ -118,7 +127,6 @@ def home(request: HttpRequest) -> HttpResponse:
         unread_total=Window(Count("pk"))
     )
     notifications = list(unread[:5])
-    principal = principal_for(user)
     # SPEC 10.4: admins are warned while next year's statutory holidays are unknown (one query, admins only).
     next_year = timezone.localdate().year + 1
     calendar_unknown = next_year if principal.is_admin and not year_known(next_year) else None

@@ -66,6 +66,44 @@ def test_unacknowledged_alerts_on_my_risks_link_to_the_alert_panel(client, cast)
     assert "No alert waits for you." in page
 
 
+def test_one_tap_marks_my_task_done_and_comes_back_home(client, cast):
+    """Issue 18: a task's status changes from home in one tap (the task_update form, only the posted field)."""
+    mine, _theirs = grow(cast, 1)
+    late = Task.objects.get(campaign=mine, title__startswith="Late")
+    page = section(home(client, cast.member), "my-tasks")
+    update = reverse("campaigns:task_update", args=[mine.pk, late.pk])
+    assert f'action="{update}"' in page and 'name="status" value="done"' in page
+    response = client.post(update, {"status": "done", "next": reverse("home") + "#my-tasks"})
+    assert response.status_code == 302 and response["Location"] == reverse("home") + "#my-tasks"
+    late.refresh_from_db()
+    assert late.status == "done"
+    assert late.title not in section(home(client, cast.member), "my-tasks")
+
+
+def test_a_read_only_owner_gets_no_status_buttons(client, cast):
+    """A viewer who owns a task (assigned before their role changed) sees it but not buttons they would be
+    refused."""
+    mine, _theirs = grow(cast, 1)
+    Task.objects.filter(campaign=mine).update(owner=cast.viewer)
+    page = section(home(client, cast.viewer), "my-tasks")
+    assert "Late task" in page and "quick-status" not in page
+
+
+def test_one_tap_acknowledges_my_alert_and_comes_back_home(client, cast):
+    mine, _theirs = grow(cast, 1)
+    red = Risk.objects.get(campaign=mine, alert_level="red")
+    acknowledge = reverse("risks:acknowledge", args=[red.pk])
+    assert f'action="{acknowledge}"' in section(home(client, cast.member), "my-alerts")
+    response = client.post(acknowledge, {"next": reverse("home") + "#my-alerts"})
+    assert response.status_code == 302 and response["Location"] == reverse("home") + "#my-alerts"
+    red.refresh_from_db()
+    assert red.acknowledged_by == cast.member
+    # An address on another site is never followed: the risk's own page instead.
+    blue = Risk.objects.get(campaign=mine, alert_level="blue")
+    response = client.post(reverse("risks:acknowledge", args=[blue.pk]), {"next": "https://evil.example/"})
+    assert response["Location"] == reverse("risks:detail", args=[blue.pk])
+
+
 def test_approver_sees_budgets_awaiting_their_signoff_with_a_link_to_the_queue_entry(client, cast):
     mine, theirs = grow(cast, 1)
     page = section(home(client, cast.finance), "my-signoffs")

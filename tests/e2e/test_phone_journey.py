@@ -91,3 +91,22 @@ def test_staff_works_from_a_phone(live_server, phone, screenshot_dir, db):
     page.screenshot(path=screenshot_dir / "phone-04-task-done.png", full_page=True)
     task.refresh_from_db()
     assert task.status == "done"
+
+    # One tap on home: the next task done, and another of my alerts acknowledged, without leaving the page.
+    other_task = Task.objects.filter(owner=staff).exclude(status="done").order_by("due_date", "pk").first()
+    other_risk = Risk.objects.filter(owner=staff, acknowledged_at__isnull=True).exclude(alert_level="none").first()
+    assert other_task is not None and other_risk is not None
+    page.goto(f"{live_server.url}/")
+    page.locator(f"[data-task='{other_task.pk}'] button[value=done]").tap()
+    page.wait_for_url(f"{live_server.url}/#my-tasks")
+    expect(page.locator("body")).to_contain_text("Task saved.")
+    expect(page.locator(f"[data-task='{other_task.pk}']")).to_have_count(0)
+    page.locator(f"[data-risk='{other_risk.pk}'] button").tap()
+    page.wait_for_url(f"{live_server.url}/#my-alerts")
+    expect(page.locator("body")).to_contain_text("Alert acknowledged.")
+    expect(page.locator(f"[data-risk='{other_risk.pk}']")).to_have_count(0)
+    no_sideways_scroll(page)
+    page.screenshot(path=screenshot_dir / "phone-05-home-one-tap.png", full_page=True)
+    other_task.refresh_from_db()
+    other_risk.refresh_from_db()
+    assert other_task.status == "done" and other_risk.acknowledged_by == staff
