@@ -123,3 +123,39 @@ def test_the_overviews_kpi_table_fits_its_column_at_1366_px(live_server, new_pag
     region = page.locator("section[aria-labelledby=kpi-heading] .table-responsive")
     width, visible = region.evaluate("r => [r.scrollWidth, r.clientWidth]")
     assert width <= visible, f"the KPI table is {width} px wide in a {visible} px column"
+
+
+FOCUS = """() => {
+  const e = document.activeElement;
+  // Focus inside a control's own parts (a date field's calendar button) is drawn by the browser: :focus is false.
+  if (!e || e === document.body || !e.matches(":focus")) return null;
+  const s = getComputedStyle(e);
+  const outline = s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0;
+  const shadow = s.boxShadow && s.boxShadow !== "none";
+  if (outline || shadow) return null;
+  return `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} “${(e.innerText || e.value || "").trim().slice(0, 40)}”`;
+}"""
+
+
+def test_every_control_shows_where_the_keyboard_is(live_server, new_page, demo):
+    """WCAG 2.4.7: tabbing through the pages people use most, every focused link, button and field shows an
+    outline or a focus ring (the brand's buttons had none)."""
+    page = new_page(1366, 900)
+    page.emulate_media(reduced_motion="reduce")  # the ring is read when it is drawn, not mid-transition
+    log_in(page, live_server.url, "lead")
+    invisible = set()
+    for path in [
+        *pages_for("lead", demo),
+        "/risks/",
+        "/reviews/",
+        "/budgets/",
+        "/teams/",
+        f"/campaigns/{demo['campaign']}/tasks/",
+    ]:
+        page.goto(live_server.url + path)
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            found = page.evaluate(FOCUS)
+            if found:
+                invisible.add(f"{path}: {found}")
+    assert not invisible, "\n".join(sorted(invisible))
