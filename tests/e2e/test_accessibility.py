@@ -159,3 +159,32 @@ def test_every_control_shows_where_the_keyboard_is(live_server, new_page, demo):
             if found:
                 invisible.add(f"{path}: {found}")
     assert not invisible, "\n".join(sorted(invisible))
+
+
+CHARTS = """() => [...document.querySelectorAll("canvas")].map(canvas => {
+  const box = canvas.closest("section, .card, article");
+  return {
+    chart: canvas.id || canvas.dataset.kpiChart,
+    named: canvas.getAttribute("role") === "img" && (canvas.getAttribute("aria-label") || "").length > 20,
+    figures: box ? box.querySelectorAll("table, dl").length : 0,
+  };
+})"""
+
+
+def test_every_chart_has_a_text_alternative_and_its_figures_in_a_table(live_server, new_page, demo):
+    """WCAG 1.1.1: each chart is an image with a name saying what it shows, and the card it sits in holds the
+    same figures as a table (or a description list) that a screen reader and a keyboard can read."""
+    approved = Budget.objects.filter(status="approved").values_list("campaign_id", flat=True).first()
+    page = new_page(1366, 900)
+    log_in(page, live_server.url, "admin")
+    c = demo["campaign"]
+    charts, problems = 0, []
+    for path in (f"/campaigns/{c}/", f"/campaigns/{approved}/", f"/campaigns/{c}/kpis/", "/members/analytics/",
+                 f"/risks/exposure/{c}/"):  # fmt: skip
+        page.goto(live_server.url + path)
+        for chart in page.evaluate(CHARTS):
+            charts += 1
+            if not chart["named"] or not chart["figures"]:
+                problems.append(f"{path}: {chart}")
+    assert charts >= 12, charts  # the overview's KPI and burn charts, six KPI cards, four analytics, exposure
+    assert not problems, "\n".join(problems)
