@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from budgets.models import Budget
 from campaigns.models import Campaign
@@ -91,7 +91,8 @@ def test_the_pages_used_away_from_a_desk_do_not_scroll_sideways_at_360_px(live_s
     task = Campaign.objects.get(pk=c).tasks.order_by("pk").first().pk
     wide = []
     for user, paths in (
-        ("lead", ["/", "/inbox/", f"/campaigns/{c}/", f"/campaigns/{c}/tasks/", f"/campaigns/{c}/tasks/{task}/",
+        ("lead", ["/", "/inbox/", f"/campaigns/{c}/", f"/campaigns/{c}/tasks/", f"/campaigns/{c}/tasks/?view=board",
+                  f"/campaigns/{c}/tasks/{task}/", f"/campaigns/{c}/timeline/",
                   f"/risks/{demo['risk']}/", f"/reviews/meetings/{demo['meeting']}/", f"/teams/{demo['team']}/chat/",
                   "/calendar/", "/profile/notifications/"]),
         ("finance", ["/", "/budgets/awaiting-my-signoff/", f"/budgets/{demo['budget']}/"]),
@@ -188,3 +189,20 @@ def test_every_chart_has_a_text_alternative_and_its_figures_in_a_table(live_serv
                 problems.append(f"{path}: {chart}")
     assert charts >= 12, charts  # the overview's KPI and burn charts, six KPI cards, four analytics, exposure
     assert not problems, "\n".join(problems)
+
+
+def test_on_a_phone_the_board_is_a_strip_of_columns_swiped_sideways(live_server, new_page, demo):
+    """Issue 18: the board was one long column on a phone. At 390 px its four columns sit side by side in a strip
+    that scrolls inside itself (the page does not), one column nearly filling the screen."""
+    page = new_page(390, 844)
+    log_in(page, live_server.url, "lead")
+    page.goto(f"{live_server.url}/campaigns/{demo['campaign']}/tasks/?view=board")
+    tops = page.locator("#task-board > section").evaluate_all("s => s.map(x => x.getBoundingClientRect().top)")
+    assert len(tops) == 4 and len(set(tops)) == 1, tops
+    strip, view, page_width = page.locator("#task-board").evaluate(
+        "b => [b.scrollWidth, b.clientWidth, document.documentElement.scrollWidth]"
+    )
+    assert strip > 3 * view and page_width <= 390, (strip, view, page_width)
+    expect(page.locator("#board-swipe-hint")).to_be_visible()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    expect(page.locator("#board-swipe-hint")).to_be_hidden()
