@@ -206,6 +206,8 @@ class Task(models.Model):
         Phase, verbose_name=_("phase"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
     title = models.CharField(_("title"), max_length=200)
+    # SPEC 10.3: Markdown, shown through core.markdown (parsed, then sanitised).
+    description = models.TextField(_("description"), blank=True, max_length=20_000)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -273,6 +275,49 @@ class TaskDependency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.predecessor_id} → {self.successor_id}"
+
+
+COMMENT_MAX_LENGTH = 20_000
+
+
+class TaskComment(models.Model):
+    """A comment on a task (SPEC 10.3): Markdown, editable by its author for 15 minutes, deletable by them."""
+
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="task_comments"
+    )
+    body = models.TextField(_("comment"), max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [models.Index(fields=["task", "created_at"])]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="comment_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.body[:40]}"
+
+
+class TaskWatcher(models.Model):
+    """Someone who hears about a task's comments: its owner and commenters automatically, or by choice."""
+
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="watcher_links")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="watched_tasks"
+    )
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("watcher")
+        verbose_name_plural = _("watchers")
+        constraints = [models.UniqueConstraint(fields=["task", "user"], name="one_watch_per_task_and_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.task_id}"
 
 
 class ChannelType(models.TextChoices):

@@ -70,6 +70,8 @@ class NotificationVerb(models.TextChoices):
     ACTION_ITEM_ASSIGNED = "action_item_assigned", _("Action item assigned")
     TEAM_MEMBERSHIP = "team_membership", _("Team membership changed")
     MEETING_MOVED = "meeting_moved", _("Meeting moved by the working calendar")
+    MENTIONED = "mentioned", _("Mentioned in a comment")
+    COMMENT_ADDED = "comment_added", _("Comment on a task you watch")
 
 
 class Notification(models.Model):

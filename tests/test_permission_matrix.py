@@ -109,6 +109,7 @@ CREATE_FORM = expect(IMPORTERS, hidden=frozenset())
 CHAIR_PAGE = expect({"lead"})
 CHAIR = expect({"lead"}, status=None)
 # Org-wide pages for the executive and the admin only (e.g. a portfolio); 403 for the rest.
+OWN_COMMENT = expect({"staff"}, status=None)  # the world's comment is staff's: only its author edits or deletes it
 EXEC_ONLY = expect({"exec", "admin"}, hidden=frozenset())
 MEMBER_DATA = expect(EVERYONE)  # masked for all but admin; the outsider's list is empty of the task force's
 
@@ -166,6 +167,10 @@ RULES: dict[str, dict[str, Expectation]] = {
     "campaigns:task_delete": {"POST": WRITE},
     "campaigns:task_dependency_add": {"POST": WRITE},
     "campaigns:task_dependency_remove": {"POST": WRITE},
+    "campaigns:task_comment_add": {"POST": WRITE},
+    "campaigns:task_comment_edit": {"POST": OWN_COMMENT},
+    "campaigns:task_comment_delete": {"POST": OWN_COMMENT},
+    "campaigns:task_watch": {"POST": expect(READERS, status=None)},
     "campaigns:gantt": {"GET": READ},
     "campaigns:gantt_move": {"POST": WRITE},
     "campaigns:kpis": {"GET": READ},
@@ -275,6 +280,8 @@ RULES: dict[str, dict[str, Expectation]] = {
     "milestone-detail": {"GET": READ, "PATCH": WRITE, "DELETE": WRITE},
     "task-list": {"GET": ANYONE, "POST": ANY_WRITE},
     "task-detail": {"GET": READ, "PATCH": WRITE, "DELETE": WRITE},
+    "task-comments": {"GET": READ, "POST": WRITE},
+    "task-comment-detail": {"PATCH": OWN_COMMENT, "DELETE": OWN_COMMENT},
     "kpi-list": {"GET": ANYONE, "POST": ANY_WRITE},
     "kpi-detail": {"GET": READ, "PATCH": WRITE, "DELETE": WRITE},
     "kpi-readings": {"GET": READ, "POST": WRITE},
@@ -417,6 +424,9 @@ def build_world() -> dict[str, int | str]:
     job = ImportJob.objects.create(uploaded_by=lead, filename="members.csv", file_format="csv", status="done")
     notification = Notification.objects.create(recipient=lead, verb="risk_alert", written_text="A risk turned red.")
     holiday = CalendarDay.objects.create(date="2027-02-10", kind="holiday", name="春节")
+    from campaigns.models import TaskComment
+
+    comment = TaskComment.objects.create(task_id=dependency.successor_id, author=users["staff"], body="FAQ @lead")
     chat = ChatChannel.objects.create(team_id=campaign.team_id, kind="dingtalk", verbs=["risk_alert"],
                                       webhook_url="https://oapi.dingtalk.com/robot/send?access_token=matrix")  # fmt: skip
     return {
@@ -425,6 +435,7 @@ def build_world() -> dict[str, int | str]:
         "phase": campaign.phases.first().pk,
         "milestone": campaign.milestones.first().pk,
         "task": dependency.successor_id,
+        "comment": comment.pk,
         "predecessor": dependency.predecessor_id,
         "kpi": campaign.kpis.first().pk,
         "channel": campaign.channels.first().pk,
@@ -495,6 +506,7 @@ KWARG_OBJECT = {
     "key": "agenda_key",
     "item_key": "agenda_key",
     "fmt": "fmt",
+    "comment_pk": "comment",
 }
 
 

@@ -11,12 +11,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import MAX_ID, related_field
+from core.markdown import render_markdown
 from core.validators import TEXT_MAX_LENGTH, ApiCodeField, ApiDateField
 from teams.models import Department, Team, User
 from teams.permissions import team_policy
 
 from ..health import reason_texts
 from ..models import (
+    COMMENT_MAX_LENGTH,
     Campaign,
     CampaignStatus,
     Channel,
@@ -27,6 +29,7 @@ from ..models import (
     Phase,
     Playbook,
     Task,
+    TaskComment,
 )
 from ..permissions import campaign_part_policy, campaign_policy
 from ..selectors import KpiStatus, kpi_status_from_readings, phase_health_map, playbook_list
@@ -414,6 +417,8 @@ class TaskSerializer(CampaignPartSerializer):
             "status",
             "progress",
             "depends_on",
+            "description",
+            "watchers",
             "created_at",
             "updated_at",
         ]
@@ -435,10 +440,35 @@ class TaskSerializer(CampaignPartSerializer):
             attrs["campaign"] = phase.campaign
         return attrs
 
+    watchers = serializers.SerializerMethodField(help_text=_("Ids of the people who hear of its comments."))
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_watchers(self, task: Task) -> list[int]:
+        return sorted(link.user_id for link in task.watcher_links.all())  # prefetched by the viewset
+
     def to_representation(self, instance: Task) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["depends_on"] = sorted(data["depends_on"])
         return data
+
+
+class TaskCommentSerializer(serializers.ModelSerializer):
+    """A comment (SPEC 10.3). ``body`` is Markdown; ``body_html`` is it rendered and sanitised."""
+
+    author_name = serializers.SerializerMethodField()
+    body_html = serializers.SerializerMethodField()
+    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH, trim_whitespace=True)
+
+    class Meta:
+        model = TaskComment
+        fields = ["id", "task", "author", "author_name", "body", "body_html", "created_at", "edited_at"]
+        read_only_fields = ["id", "task", "author", "author_name", "body_html", "created_at", "edited_at"]
+
+    def get_author_name(self, comment: TaskComment) -> str:
+        return str(comment.author)
+
+    def get_body_html(self, comment: TaskComment) -> str:
+        return str(render_markdown(comment.body))
 
 
 def _decimal_text(value: Decimal | None) -> str | None:

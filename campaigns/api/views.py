@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Model, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -22,8 +23,9 @@ from core.api.mixins import PolicyViewSetMixin
 from core.errors import Conflict
 from core.permissions import Access
 
+from ..discussion import comment_add, comment_delete, comment_edit, comment_require_own, task_comments
 from ..health import campaign_health, fresh_health
-from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Playbook, Task
+from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Playbook, Task, TaskComment
 from ..permissions import campaign_part_policy, campaign_policy
 from ..schedule import CycleError
 from ..selectors import (
@@ -69,6 +71,7 @@ from .serializers import (
     PlaybookSerializer,
     SaveAsPlaybookSerializer,
     ScheduleSerializer,
+    TaskCommentSerializer,
     TaskSerializer,
 )
 
@@ -326,7 +329,7 @@ class TaskViewSet(CampaignPartViewSet):
     with the cycle named."""
 
     serializer_class = TaskSerializer
-    queryset = Task.objects.prefetch_related("depends_on")
+    queryset = Task.objects.prefetch_related("depends_on", "watcher_links")
 
     def perform_create(self, serializer: TaskSerializer) -> None:
         data = dict(serializer.validated_data)
@@ -345,6 +348,38 @@ class TaskViewSet(CampaignPartViewSet):
 
     def delete_service(self, instance: Task, *, actor: Any) -> None:
         task_delete(task=instance, actor=actor)
+
+    @extend_schema(methods=["GET"], responses=TaskCommentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=TaskCommentSerializer, responses={201: TaskCommentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request: Request, pk: str | None = None) -> Response:
+        """The task's comments, oldest first (SPEC 10.3). POST ``{"body"}`` (team writers) posts one; ``@username``
+        notifies that person, the owner and watchers hear of it too."""
+        task = self.get_object()
+        if request.method == "POST":
+            serializer = TaskCommentSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            comment = comment_add(task=task, author=request.user, body=serializer.validated_data["body"])
+            return Response(TaskCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(task_comments(task=task))
+        return self.get_paginated_response(TaskCommentSerializer(page, many=True).data)
+
+    @extend_schema(methods=["PATCH"], request=TaskCommentSerializer, responses=TaskCommentSerializer)
+    @extend_schema(methods=["DELETE"], responses={204: None})
+    @action(detail=True, methods=["patch", "delete"], url_path=r"comments/(?P<comment_pk>[0-9]{1,18})",
+            url_name="comment-detail")  # fmt: skip
+    def comment_detail(self, request: Request, pk: str | None = None, comment_pk: str | None = None) -> Response:
+        """Its author edits a comment within 15 minutes of posting it (PATCH ``{"body"}``) or deletes it."""
+        task = self.get_object()
+        comment = get_object_or_404(TaskComment.objects.select_related("task__campaign"), task=task, pk=comment_pk)
+        comment_require_own(comment=comment, actor=request.user, verb=request.method.lower())  # 403 before 400
+        if request.method == "DELETE":
+            comment_delete(comment=comment, actor=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        serializer = TaskCommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = comment_edit(comment=comment, actor=request.user, body=serializer.validated_data["body"])
+        return Response(TaskCommentSerializer(comment).data)
 
 
 class KpiViewSet(CampaignPartViewSet):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from core.validators import BoundedDateField
 from teams.models import User
 
-from ..models import Channel, Kpi, Phase, Task, TaskStatus
+from ..models import COMMENT_MAX_LENGTH, Channel, Kpi, Phase, Task, TaskStatus
 from ..rules import KPI_INPUT_LABELS, kpi_inputs
 
 OWNER_NOT_IN_TEAM = _("The owner must be a lead, deputy or member of the campaign's team.")
@@ -52,6 +52,14 @@ class TaskForm(forms.Form):
     progress = forms.IntegerField(
         label=_("Progress %"), min_value=0, max_value=100, initial=0, widget=forms.NumberInput(attrs={"step": 5})
     )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Markdown: **bold**, *italic*, lists with -, links as [text](https://…)."),
+    )
 
     INLINE_FIELDS = ("owner", "start_date", "due_date", "status", "progress")
 
@@ -82,6 +90,7 @@ class TaskForm(forms.Form):
             "due_date": task.due_date.isoformat(),
             "status": task.status,
             "progress": task.progress,
+            "description": task.description,
         }
 
     @classmethod
@@ -126,6 +135,7 @@ class TaskForm(forms.Form):
             "due_date": task.due_date,
             "status": task.status,
             "progress": task.progress,
+            "description": task.description,
         }
         result = {}
         for name in names:
@@ -143,6 +153,7 @@ class TaskCreateForm(TaskForm):
         super().__init__(*args, **kwargs)
         del self.fields["status"]
         del self.fields["progress"]
+        del self.fields["description"]  # written on the task page, once the task exists
         if default_start:
             self.fields["start_date"].initial = default_start
             self.fields["due_date"].initial = default_start
@@ -228,3 +239,16 @@ class TaskMoveForm(forms.Form):
 
     start_date = BoundedDateField(label=_("Start"))
     due_date = BoundedDateField(label=_("Due"))
+
+
+class CommentForm(forms.Form):
+    """A comment on a task: Markdown, at most 20,000 characters (the service checks mentions)."""
+
+    body = forms.CharField(
+        label=_("Comment"),
+        max_length=COMMENT_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Markdown. Type @ and a username to notify someone who can read this task."),
+        error_messages={"required": _("Write something before posting.")},
+    )

@@ -14,6 +14,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -25,7 +26,8 @@ from core.web import apply_service_errors, safe_next
 from teams.models import User
 
 from .. import services
-from ..forms.work import DependencyForm, TaskCreateForm, TaskForm
+from ..discussion import comment_editable, mention_candidates, task_comments, task_watcher_ids
+from ..forms.work import CommentForm, DependencyForm, TaskCreateForm, TaskForm
 from ..models import Campaign, Phase, Task, TaskStatus
 from ..permissions import get_campaign_for_user
 from ..selectors import campaign_today
@@ -235,13 +237,17 @@ def _dependency_context(campaign: Campaign, task: Task, *, form: DependencyForm 
     return context
 
 
-def _task_page_context(
+def task_page_context(
+    request: HttpRequest,
     campaign: Campaign,
     task: Task,
     *,
     form: TaskForm | None = None,
     dependency_form: DependencyForm | None = None,
+    comment_form: CommentForm | None = None,
 ) -> dict[str, Any]:
+    """Everything the task page shows: the task, its edit form, its dependencies and its discussion (comments
+    with their authors, watchers, the mention picker) — a fixed number of queries however long the thread."""
     today = campaign_today(campaign)
     context = {
         "campaign": campaign,
@@ -260,6 +266,22 @@ def _task_page_context(
             phases=phases_of(campaign),
             current_owner=task.owner,
         )
+    user = request.user
+    comments = list(task_comments(task=task))
+    now = timezone.now()
+    for comment in comments:
+        comment.mine = comment.author_id == user.pk
+        comment.editable = comment_editable(comment, user=user, now=now)
+    watcher_ids = task_watcher_ids(task=task)
+    context.update(
+        comments=comments,
+        comment_form=comment_form or (CommentForm() if context["can_write"] else None),
+        watching=user.pk in watcher_ids,
+        watcher_count=len(watcher_ids),
+        mention_people=list(mention_candidates(task=task).only("id", "username", "first_name", "last_name"))
+        if context["can_write"]
+        else [],
+    )
     return context
 
 
@@ -273,7 +295,7 @@ def task_detail(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     if request.htmx:
         context = {"campaign": campaign, **_dependency_context(campaign, task)}
         return render(request, "campaigns/work_task.html#dependency-editor", context)
-    return render(request, "campaigns/work_task.html", _task_page_context(campaign, task))
+    return render(request, "campaigns/work_task.html", task_page_context(request, campaign, task))
 
 
 @login_required
@@ -302,7 +324,9 @@ def task_update(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     today = campaign_today(campaign)
     task = with_predecessors(Task.objects.filter(campaign=campaign, pk=task_pk)).get()
     if not request.htmx:
-        return render(request, "campaigns/work_task.html", _task_page_context(campaign, task, form=form), status=400)
+        return render(
+            request, "campaigns/work_task.html", task_page_context(request, campaign, task, form=form), status=400
+        )
     if request.GET.get("view") == "board":
         task.late = task.is_late(today)
         context = {
@@ -372,7 +396,7 @@ def _dependency_response(
         return HttpResponseRedirect(
             safe_next(request, target=request.POST.get("next") or "", fallback=url + "#dependencies")
         )
-    context = _task_page_context(campaign, task, dependency_form=form)
+    context = task_page_context(request, campaign, task, dependency_form=form)
     return render(request, "campaigns/work_task.html", context, status=status)
 
 

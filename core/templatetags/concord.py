@@ -55,3 +55,11 @@ def cny_short(value: object) -> str:
     from core.formatting import cny_short as short
 
     return short(value)
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str) -> str:
+    """Markdown written by people (descriptions, comments) as sanitised HTML (core.markdown)."""
+    from core.markdown import render_markdown
+
+    return render_markdown(text)

@@ -183,3 +183,28 @@
   }
   document.addEventListener("htmx:afterSettle", function (event) { announce(event.detail.elt); });
 })();
+(function () {
+  "use strict";
+  // <select data-mention-picker="#textarea">: choosing a person writes "@username " where the cursor is in the
+  // comment box, then puts the focus back there (the picker lists only people who can read the task).
+  document.addEventListener("change", function (event) {
+    var picker = event.target.closest && event.target.closest("[data-mention-picker]");
+    if (!picker || !picker.value) {
+      return;
+    }
+    var box = document.querySelector(picker.dataset.mentionPicker);
+    if (box) {
+      var text = "@" + picker.value + " ";
+      var start = box.selectionStart == null ? box.value.length : box.selectionStart;
+      var end = box.selectionEnd == null ? start : box.selectionEnd;
+      var before = box.value.slice(0, start);
+      if (before && !/\s$/.test(before)) {
+        text = " " + text;
+      }
+      box.value = before + text + box.value.slice(end);
+      box.focus();
+      box.setSelectionRange(before.length + text.length, before.length + text.length);
+    }
+    picker.value = "";
+  });
+})();

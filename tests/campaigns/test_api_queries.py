@@ -23,12 +23,12 @@ pytestmark = pytest.mark.django_db
 # The requester's roles and teams (2, once per request user), the page count and the page (2), then each list's
 # own fixed extras: campaigns prefetch departments (1) and check that the stored health is current (1); phases
 # load their campaigns, phases, milestones, tasks and dependencies for the health lights (5); tasks prefetch
-# dependencies (1); KPIs prefetch readings (1).
+# dependencies and watchers (2); KPIs prefetch readings (1).
 BOUNDS = {
     "campaigns": 6,
     "phases": 9,
     "milestones": 4,
-    "tasks": 5,
+    "tasks": 6,
     "kpis": 5,
     "channels": 4,
 }
