@@ -11,11 +11,13 @@ from campaigns.api.views import (
     ChannelViewSet,
     KpiViewSet,
     MilestoneViewSet,
+    MyTasksView,
     PhaseViewSet,
     PlaybookViewSet,
     TaskViewSet,
 )
 from core.api.views import CalendarDayViewSet, NotificationSettingsView, NotificationViewSet, TokenView
+from dashboards.api import MyCalendarResetView, MyCalendarView
 from members.api.views import ImportErrorsView, ImportJobViewSet, MemberViewSet, TierViewSet
 from reviews.api.views import MeetingViewSet, ReviewSeriesViewSet
 from risks.api.views import RiskViewSet
@@ -54,6 +56,9 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("me/notification-settings/", NotificationSettingsView.as_view(), name="api-notification-settings"),
+    path("me/tasks/", MyTasksView.as_view(), name="api-my-tasks"),
+    path("me/calendar/", MyCalendarView.as_view(), name="api-my-calendar"),
+    path("me/calendar/reset/", MyCalendarResetView.as_view(), name="api-my-calendar-reset"),
     path("members/imports/<int:pk>/errors.csv", ImportErrorsView.as_view(), name="member-import-errors"),
     path("teams/<str:team_pk>/members/", team_members, name="team-members"),
     path("teams/<str:team_pk>/members/<str:user>/", team_member, name="team-member"),

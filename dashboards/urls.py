@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import home, overview, portfolio, summary
+from .views import feeds, home, overview, portfolio, summary
 
 campaign_patterns = [
     path("portfolio/", portfolio.portfolio, name="portfolio"),
     path("<int:pk>/", overview.campaign_detail, name="detail"),
     path("<int:pk>/summary/", summary.campaign_summary_page, name="summary"),
 ]
-site_patterns = [path("", home.home, name="home")]
+site_patterns = [
+    path("", home.home, name="home"),
+    path("profile/calendar/", feeds.calendar_feed_page, name="calendar_feed_page"),
+    path("feeds/calendar/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
+]

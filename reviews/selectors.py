@@ -37,6 +37,13 @@ def my_upcoming_meetings(*, user: Any, now: dt.datetime) -> QuerySet[Meeting]:
     )
 
 
+def my_meetings_between(*, user: Any, start: dt.datetime, end: dt.datetime) -> QuerySet[Meeting]:
+    """Every meeting of the user's series (taking part or chairing) scheduled in ``[start, end)`` — held and
+    cancelled ones too, for the calendar feed — with its series and campaign."""
+    meetings = Meeting.objects.filter(_mine(user), scheduled_at__gte=start, scheduled_at__lt=end)
+    return meeting_policy.visible(user, meetings).select_related("series__campaign").order_by("scheduled_at", "pk")
+
+
 def my_missing_status_updates(*, user: Any, now: dt.datetime) -> QuerySet[Meeting]:
     """Meetings in the next seven days where the user is a participant and has not filed a status update."""
     filed = StatusUpdate.objects.filter(meeting_id=OuterRef("pk"), user_id=user.pk)

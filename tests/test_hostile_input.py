@@ -106,7 +106,8 @@ def page_urls() -> list[str]:
         "day": "2027-02-10",  # the working calendar's entries (a POST-only route: GET answers 405)
         "channel_id": 1,  # a team chat channel (POST-only)
         "action": "test",
-        "comment_pk": 1,  # a task's comment (POST-only pages; the API's detail takes PATCH and DELETE)
+        "comment_pk": 1,
+        "token": "not-a-token",  # the calendar feed's secret  # a task's comment (POST-only pages; the API's detail takes PATCH and DELETE)
     }
     urls: list[str] = []
 

@@ -120,6 +120,9 @@ RULES: dict[str, dict[str, Expectation]] = {
     "inbox": {"GET": ANYONE},
     "working_calendar": {"GET": ANYONE, "POST": ADMIN_WRITE},
     "notification_settings": {"GET": ANYONE, "POST": ANY_WRITE},
+    "calendar_feed_page": {"GET": ANYONE, "POST": ANY_WRITE},
+    # A forged or stale feed token: nobody (not even its pretended owner) gets anything but 404.
+    "calendar_feed": {"GET": expect(frozenset(), hidden=EVERYONE, anonymous=404)},
     "working_calendar_delete": {"POST": ADMIN_WRITE},
     "notification_read": {"POST": OWN_WRITE},
     "notification_read_all": {"POST": ANY_WRITE},
@@ -248,6 +251,9 @@ RULES: dict[str, dict[str, Expectation]] = {
     },
     "api-me": {"GET": ANYONE, "PATCH": ANY_WRITE},
     "api-notification-settings": {"GET": ANYONE, "PATCH": ANY_WRITE},
+    "api-my-tasks": {"GET": ANYONE},
+    "api-my-calendar": {"GET": ANYONE},
+    "api-my-calendar-reset": {"POST": ANY_WRITE},
     "department-list": {"GET": ANYONE},
     "department-detail": {"GET": ANYONE},
     "team-list": {"GET": ANYONE},
@@ -436,6 +442,7 @@ def build_world() -> dict[str, int | str]:
         "milestone": campaign.milestones.first().pk,
         "task": dependency.successor_id,
         "comment": comment.pk,
+        "feed_token": "forged-token",
         "predecessor": dependency.predecessor_id,
         "kpi": campaign.kpis.first().pk,
         "channel": campaign.channels.first().pk,
@@ -507,6 +514,7 @@ KWARG_OBJECT = {
     "item_key": "agenda_key",
     "fmt": "fmt",
     "comment_pk": "comment",
+    "token": "feed_token",
 }
 
 

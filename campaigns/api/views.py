@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import Case, IntegerField, Model, Prefetch, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,10 +23,11 @@ from core.api.filters import query_filters
 from core.api.mixins import PolicyViewSetMixin
 from core.errors import Conflict
 from core.permissions import Access
+from core.validators import ApiDateField
 
 from ..discussion import comment_add, comment_delete, comment_edit, comment_require_own, task_comments
 from ..health import campaign_health, fresh_health
-from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Playbook, Task, TaskComment
+from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Playbook, Task, TaskComment, TaskStatus
 from ..permissions import campaign_part_policy, campaign_policy
 from ..schedule import CycleError
 from ..selectors import (
@@ -436,3 +438,31 @@ class ChannelViewSet(CampaignPartViewSet):
 
     def delete_service(self, instance: Channel, *, actor: Any) -> None:
         channel_delete(channel=instance, actor=actor)
+
+
+class MyTaskFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
+    due_before = ApiDateField(required=False, help_text=gettext_lazy("Only tasks due on or before this day."))
+
+
+class MyTasksView(generics.ListAPIView):
+    """``GET me/tasks/`` (SPEC 10.3): the requester's tasks in every campaign they can read, unfinished ones
+    first, each group earliest due first (so late ones lead). ``?status=`` and ``?due_before=`` narrow it."""
+
+    serializer_class = TaskSerializer
+
+    @extend_schema(parameters=[MyTaskFilterSerializer])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Task]:
+        if getattr(self, "swagger_fake_view", False):
+            return Task.objects.none()
+        filters = query_filters(MyTaskFilterSerializer, self.request)
+        tasks = campaign_part_policy.visible(self.request.user, Task.objects.filter(owner_id=self.request.user.pk))
+        if "status" in filters:
+            tasks = tasks.filter(status=filters["status"])
+        if "due_before" in filters:
+            tasks = tasks.filter(due_date__lte=filters["due_before"])
+        finished = Case(When(status=TaskStatus.DONE, then=1), default=0, output_field=IntegerField())
+        return tasks.prefetch_related("depends_on", "watcher_links").order_by(finished, "due_date", "pk")

@@ -208,3 +208,33 @@
     picker.value = "";
   });
 })();
+(function () {
+  "use strict";
+  // <button data-copy="#field" data-copied="Copied">: copy the field's text; the button says so for a moment and
+  // #copy-status (aria-live) tells screen readers. Without clipboard access the text is selected instead.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) {
+      return;
+    }
+    var field = document.querySelector(button.dataset.copy);
+    if (!field) {
+      return;
+    }
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = button.dataset.copied || label;
+      var status = document.getElementById("copy-status");
+      if (status) {
+        status.textContent = button.dataset.copied || "";
+      }
+      window.setTimeout(function () { button.textContent = label; }, 2000);
+    };
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {});
+    } else if (document.execCommand && document.execCommand("copy")) {
+      done();
+    }
+  });
+})();
