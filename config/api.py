@@ -17,7 +17,7 @@ from campaigns.api.views import (
     TaskViewSet,
 )
 from core.api.views import CalendarDayViewSet, NotificationSettingsView, NotificationViewSet, TokenView
-from dashboards.api import MyCalendarResetView, MyCalendarView
+from dashboards.api import MyCalendarResetView, MyCalendarView, SearchView
 from members.api.views import ImportErrorsView, ImportJobViewSet, MemberViewSet, TierViewSet
 from reviews.api.views import MeetingViewSet, ReviewSeriesViewSet
 from risks.api.views import RiskViewSet
@@ -57,6 +57,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("me/notification-settings/", NotificationSettingsView.as_view(), name="api-notification-settings"),
     path("me/tasks/", MyTasksView.as_view(), name="api-my-tasks"),
+    path("search/", SearchView.as_view(), name="api-search"),
     path("me/calendar/", MyCalendarView.as_view(), name="api-my-calendar"),
     path("me/calendar/reset/", MyCalendarResetView.as_view(), name="api-my-calendar-reset"),
     path("members/imports/<int:pk>/errors.csv", ImportErrorsView.as_view(), name="member-import-errors"),

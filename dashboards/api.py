@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .calendar_feed import calendar_feed_reset, calendar_feed_url
+from .search import MAX_QUERY_LENGTH, TYPES, search
 
 FEED = inline_serializer("CalendarFeed", fields={"url": serializers.URLField()})
 
@@ -28,3 +29,37 @@ class MyCalendarResetView(APIView):
     def post(self, request: Request) -> Response:
         calendar_feed_reset(user=request.user)
         return Response({"url": calendar_feed_url(user=request.user, request=request)})
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(min_length=1, max_length=MAX_QUERY_LENGTH, trim_whitespace=True)
+
+
+RESULTS = inline_serializer(
+    "SearchResults",
+    fields={
+        "results": inline_serializer(
+            "SearchResult",
+            fields={
+                "type": serializers.ChoiceField(choices=list(TYPES)),
+                "id": serializers.IntegerField(),
+                "title": serializers.CharField(),
+                "url": serializers.CharField(),
+                "campaign": serializers.CharField(),
+            },
+            many=True,
+        )
+    },
+)
+
+
+class SearchView(APIView):
+    """``GET search/?q=`` (SPEC 10.3): campaigns, tasks, milestones, risks, meetings and comments the requester
+    can read whose name, title or text contains ``q`` (Chinese substrings too), at most 8 of each kind."""
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=RESULTS)
+    def get(self, request: Request) -> Response:
+        query = SearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        results = search(user=request.user, q=query.validated_data["q"])
+        return Response({"results": [r.as_dict() for r in results]})

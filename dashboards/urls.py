@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import feeds, home, overview, portfolio, summary
+from .views import feeds, home, overview, portfolio, search, summary
 
 campaign_patterns = [
     path("portfolio/", portfolio.portfolio, name="portfolio"),
@@ -15,6 +15,7 @@ campaign_patterns = [
 ]
 site_patterns = [
     path("", home.home, name="home"),
+    path("search/", search.search_page, name="search"),
     path("profile/calendar/", feeds.calendar_feed_page, name="calendar_feed_page"),
     path("feeds/calendar/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
 ]

@@ -121,6 +121,7 @@ RULES: dict[str, dict[str, Expectation]] = {
     "working_calendar": {"GET": ANYONE, "POST": ADMIN_WRITE},
     "notification_settings": {"GET": ANYONE, "POST": ANY_WRITE},
     "calendar_feed_page": {"GET": ANYONE, "POST": ANY_WRITE},
+    "search": {"GET": ANYONE},
     # A forged or stale feed token: nobody (not even its pretended owner) gets anything but 404.
     "calendar_feed": {"GET": expect(frozenset(), hidden=EVERYONE, anonymous=404)},
     "working_calendar_delete": {"POST": ADMIN_WRITE},
@@ -252,6 +253,7 @@ RULES: dict[str, dict[str, Expectation]] = {
     "api-me": {"GET": ANYONE, "PATCH": ANY_WRITE},
     "api-notification-settings": {"GET": ANYONE, "PATCH": ANY_WRITE},
     "api-my-tasks": {"GET": ANYONE},
+    "api-search": {"GET": expect(EVERYONE, status=400)},  # without ?q= : "q" is required (a field error)
     "api-my-calendar": {"GET": ANYONE},
     "api-my-calendar-reset": {"POST": ANY_WRITE},
     "department-list": {"GET": ANYONE},
