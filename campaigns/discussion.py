@@ -1,5 +1,5 @@
-"""Talking about a task (SPEC 10.3): comments with @mentions, and watchers — services (writes) and selectors
-(reads) in one module, apart from the plan's services.
+"""Talking about a task (SPEC 10.3): comments with @mentions, watchers and attachments — services (writes) and
+selectors (reads) in one module, apart from the plan's services.
 
 Rules:
 1. Team writers (lead, deputy, member; admins) comment; everyone who reads the task reads its comments.
@@ -10,15 +10,23 @@ Rules:
 5. The task's owner and watchers hear of every comment (verb ``comment_added``), except its author and those
    already told by a mention. The author and the owner watch the task automatically; anyone who reads it may
    watch or unwatch it.
+6. Team writers attach files (not empty, at most ``ATTACHMENT_MAX_BYTES``); the name shown is the upload's own,
+   cleaned of folders and control characters; the content type is read from that name, never from the client.
+   The uploader deletes their own; downloads follow the task's read rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
+import unicodedata
+import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +38,7 @@ from core.services.audit import audit_record
 from core.services.notifications import notify
 from teams.models import TeamMembership, User
 
-from .models import COMMENT_MAX_LENGTH, Task, TaskComment, TaskWatcher
+from .models import COMMENT_MAX_LENGTH, Task, TaskAttachment, TaskComment, TaskWatcher
 from .notices import COMMENT_ADDED, MENTIONED
 from .permissions import campaign_part_policy
 
@@ -199,3 +207,86 @@ def task_watch_set(*, task: Task, user: Any, watching: bool) -> bool:
     else:
         TaskWatcher.objects.filter(task=task, user=user).delete()
     return watching
+
+
+# --- attachments (rule 6) ----------------------------------------------------------------------------------------
+
+
+def task_attachments(*, task: Task) -> QuerySet[TaskAttachment]:
+    """The task's attachments, oldest first, with who uploaded them."""
+    return TaskAttachment.objects.filter(task=task).select_related("uploaded_by").order_by("created_at", "pk")
+
+
+def clean_filename(name: Any) -> str:
+    """The last part of an uploaded file's name, without folders, control or format characters, at most 200
+    characters (the extension kept); "file" when nothing is left."""
+    text = str(name or "").replace("\\", "/").split("/")[-1]
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    if len(text) > 200:
+        stem, dot, ext = text.rpartition(".")
+        text = (stem[: 200 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 16 else text[:200]
+    return text or "file"
+
+
+@transaction.atomic
+def attachment_add(*, task: Task, actor: Any, upload: Any) -> TaskAttachment:
+    """Rule 6: store the upload and record it; nothing is kept when it is refused."""
+    if campaign_part_policy.require(actor, task, Access.READ) < Access.WRITE:
+        raise NotAllowed(_("Your role in this campaign is read-only: you can download attachments but not add them."))
+    if upload is None:
+        raise ApplicationError(errors={"file": _("Choose a file to attach.")})
+    limit = settings.ATTACHMENT_MAX_BYTES
+    size = getattr(upload, "size", 0) or 0
+    if size <= 0:
+        raise ApplicationError(errors={"file": _("The file is empty.")})
+    if size > limit:
+        raise ApplicationError(
+            errors={
+                "file": _("The file is %(size)s MB; attachments hold at most %(limit)s MB.")
+                % {"size": f"{size / 1048576:.1f}", "limit": f"{limit / 1048576:g}"}
+            }
+        )
+    filename = clean_filename(getattr(upload, "name", ""))
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    attachment = TaskAttachment(
+        task=task, filename=filename, size=size, content_type=content_type[:100], uploaded_by=actor
+    )
+    extension = filename.rpartition(".")[2].lower()[:16] if "." in filename else "bin"
+    attachment.file.save(f"tasks/{task.pk}/{uuid.uuid4().hex}.{extension}", upload, save=False)
+    try:
+        attachment.save()
+        audit_record(actor=actor, action="task.attachment_added", obj=task, after={"file": filename, "size": size})
+    except Exception:
+        attachment.file.delete(save=False)  # the row was not written: do not leave the file behind
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, attachment: TaskAttachment, actor: Any) -> None:
+    """Rule 6: the uploader deletes their attachment; the file goes once the row is gone."""
+    campaign_part_policy.require(actor, attachment.task, Access.READ)
+    if attachment.uploaded_by_id != actor.pk:
+        raise NotAllowed(_("Only the person who attached a file can delete it."))
+    audit_record(
+        actor=actor, action="task.attachment_deleted", obj=attachment.task, before={"file": attachment.filename}
+    )
+    file = attachment.file
+    attachment.delete()
+    transaction.on_commit(lambda: file.delete(save=False))
+
+
+def attachment_response(attachment: TaskAttachment) -> FileResponse:
+    """The stored file (the caller has checked the task is readable): a previewable image inline with its own
+    type, anything else ``application/octet-stream`` as an attachment; never sniffed, never cached publicly."""
+    inline = attachment.is_image
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        filename=attachment.filename,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -320,6 +320,44 @@ class TaskWatcher(models.Model):
         return f"{self.user_id} watches {self.task_id}"
 
 
+def _attachment_storage():
+    from django.core.files.storage import storages
+
+    return storages["attachments"]
+
+
+class TaskAttachment(models.Model):
+    """A file attached to a task (SPEC 10.3), stored through the ``attachments`` storage under a generated name;
+    ``filename`` is the cleaned original name, shown and used for downloads."""
+
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), storage=_attachment_storage, max_length=300)
+    filename = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        constraints = [models.CheckConstraint(condition=Q(size__gt=0), name="attachment_not_empty")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in PREVIEW_TYPES
+
+
+# Shown inline (previews); every other type is downloaded as application/octet-stream. No SVG: it can hold script.
+PREVIEW_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
 class ChannelType(models.TextChoices):
     """Channel types (SPEC 3, Contract)."""
 

@@ -223,8 +223,30 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (task attachments, SPEC 10.3). They are never served from a public folder: MEDIA_ROOT is not
+# mapped to a URL, and every download goes through a view that applies the access rules.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+_S3_BUCKET = env.str("ATTACHMENT_S3_BUCKET", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Local disk under MEDIA_ROOT by default; any S3-compatible store (MinIO, Aliyun OSS, Tencent COS, AWS) when
+    # ATTACHMENT_S3_BUCKET is set, through django-storages (credentials from the usual AWS_* variables).
+    "attachments": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": _S3_BUCKET,
+                "endpoint_url": env.str("ATTACHMENT_S3_ENDPOINT_URL", default="") or None,
+                "region_name": env.str("ATTACHMENT_S3_REGION", default="") or None,
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        }
+        if _S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}}
+    ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -12,3 +12,11 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # The API token endpoint's per-address rate (30/minute) would be reached by the suite as a whole, all from
 # 127.0.0.1; tests/core/test_security.py lowers it again to prove the throttle.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "10000/minute"}  # noqa: F405
+# Attachments land in a throwaway folder per test run, never in the checkout's media/.
+import tempfile as _tempfile  # noqa: E402
+
+MEDIA_ROOT = _tempfile.mkdtemp(prefix="concord-test-media-")
+STORAGES["attachments"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": MEDIA_ROOT},
+}

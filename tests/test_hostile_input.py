@@ -107,6 +107,7 @@ def page_urls() -> list[str]:
         "channel_id": 1,  # a team chat channel (POST-only)
         "action": "test",
         "comment_pk": 1,
+        "attachment_pk": 1,
         "token": "not-a-token",  # the calendar feed's secret  # a task's comment (POST-only pages; the API's detail takes PATCH and DELETE)
     }
     urls: list[str] = []

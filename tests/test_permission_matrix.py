@@ -175,6 +175,8 @@ RULES: dict[str, dict[str, Expectation]] = {
     "campaigns:task_comment_edit": {"POST": OWN_COMMENT},
     "campaigns:task_comment_delete": {"POST": OWN_COMMENT},
     "campaigns:task_watch": {"POST": expect(READERS, status=None)},
+    "campaigns:task_attachment_add": {"POST": WRITE},
+    "campaigns:task_attachment_delete": {"POST": OWN_COMMENT},  # the world's attachment is staff's too
     "campaigns:gantt": {"GET": READ},
     "campaigns:gantt_move": {"POST": WRITE},
     "campaigns:kpis": {"GET": READ},
@@ -290,6 +292,9 @@ RULES: dict[str, dict[str, Expectation]] = {
     "task-detail": {"GET": READ, "PATCH": WRITE, "DELETE": WRITE},
     "task-comments": {"GET": READ, "POST": WRITE},
     "task-comment-detail": {"PATCH": OWN_COMMENT, "DELETE": OWN_COMMENT},
+    "task-attachments": {"GET": READ, "POST": WRITE},
+    "task-attachment-detail": {"DELETE": OWN_COMMENT},
+    "task-attachment-download": {"GET": READ},
     "kpi-list": {"GET": ANYONE, "POST": ANY_WRITE},
     "kpi-detail": {"GET": READ, "PATCH": WRITE, "DELETE": WRITE},
     "kpi-readings": {"GET": READ, "POST": WRITE},
@@ -435,6 +440,13 @@ def build_world() -> dict[str, int | str]:
     from campaigns.models import TaskComment
 
     comment = TaskComment.objects.create(task_id=dependency.successor_id, author=users["staff"], body="FAQ @lead")
+    from django.core.files.base import ContentFile
+
+    from campaigns.models import TaskAttachment
+
+    attachment = TaskAttachment(task_id=dependency.successor_id, filename="faq.txt", size=3, content_type="text/plain",
+                                uploaded_by=users["staff"])  # fmt: skip
+    attachment.file.save("tasks/matrix/faq.txt", ContentFile(b"FAQ"), save=True)
     chat = ChatChannel.objects.create(team_id=campaign.team_id, kind="dingtalk", verbs=["risk_alert"],
                                       webhook_url="https://oapi.dingtalk.com/robot/send?access_token=matrix")  # fmt: skip
     return {
@@ -444,6 +456,7 @@ def build_world() -> dict[str, int | str]:
         "milestone": campaign.milestones.first().pk,
         "task": dependency.successor_id,
         "comment": comment.pk,
+        "attachment": attachment.pk,
         "feed_token": "forged-token",
         "predecessor": dependency.predecessor_id,
         "kpi": campaign.kpis.first().pk,
@@ -516,6 +529,7 @@ KWARG_OBJECT = {
     "item_key": "agenda_key",
     "fmt": "fmt",
     "comment_pk": "comment",
+    "attachment_pk": "attachment",
     "token": "feed_token",
 }
 

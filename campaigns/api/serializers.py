@@ -29,6 +29,7 @@ from ..models import (
     Phase,
     Playbook,
     Task,
+    TaskAttachment,
     TaskComment,
 )
 from ..permissions import campaign_part_policy, campaign_policy
@@ -450,6 +451,25 @@ class TaskSerializer(CampaignPartSerializer):
         data = super().to_representation(instance)
         data["depends_on"] = sorted(data["depends_on"])
         return data
+
+
+class TaskAttachmentSerializer(serializers.ModelSerializer):
+    """An attachment (SPEC 10.3); ``url`` downloads it through the task's access rules."""
+
+    uploaded_by = serializers.IntegerField(source="uploaded_by_id", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TaskAttachment
+        fields = ["id", "filename", "size", "content_type", "uploaded_by", "created_at", "url"]
+        read_only_fields = fields
+
+    def get_url(self, attachment: TaskAttachment) -> str:
+        return f"/api/v1/tasks/{attachment.task_id}/attachments/{attachment.pk}/download/"
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, max_length=1000)
 
 
 class TaskCommentSerializer(serializers.ModelSerializer):

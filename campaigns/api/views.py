@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,9 +26,31 @@ from core.errors import Conflict
 from core.permissions import Access
 from core.validators import ApiDateField
 
-from ..discussion import comment_add, comment_delete, comment_edit, comment_require_own, task_comments
+from ..discussion import (
+    attachment_add,
+    attachment_delete,
+    attachment_response,
+    comment_add,
+    comment_delete,
+    comment_edit,
+    comment_require_own,
+    task_attachments,
+    task_comments,
+)
 from ..health import campaign_health, fresh_health
-from ..models import Campaign, Channel, Kpi, KpiReading, Milestone, Phase, Playbook, Task, TaskComment, TaskStatus
+from ..models import (
+    Campaign,
+    Channel,
+    Kpi,
+    KpiReading,
+    Milestone,
+    Phase,
+    Playbook,
+    Task,
+    TaskAttachment,
+    TaskComment,
+    TaskStatus,
+)
 from ..permissions import campaign_part_policy, campaign_policy
 from ..schedule import CycleError
 from ..selectors import (
@@ -58,6 +81,7 @@ from ..services import (
 )
 from .serializers import (
     CAMPAIGN_TRANSITION_REQUEST,
+    AttachmentUploadSerializer,
     CampaignCopySerializer,
     CampaignCreateSerializer,
     CampaignFilterSerializer,
@@ -73,6 +97,7 @@ from .serializers import (
     PlaybookSerializer,
     SaveAsPlaybookSerializer,
     ScheduleSerializer,
+    TaskAttachmentSerializer,
     TaskCommentSerializer,
     TaskSerializer,
 )
@@ -365,6 +390,41 @@ class TaskViewSet(CampaignPartViewSet):
             return Response(TaskCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(task_comments(task=task))
         return self.get_paginated_response(TaskCommentSerializer(page, many=True).data)
+
+    @extend_schema(methods=["GET"], responses=TaskAttachmentSerializer(many=True))
+    @extend_schema(methods=["POST"], request={"multipart/form-data": AttachmentUploadSerializer},
+                   responses={201: TaskAttachmentSerializer})  # fmt: skip
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request: Request, pk: str | None = None) -> Response:
+        """The task's attachments. POST a multipart ``file`` (team writers; at most ATTACHMENT_MAX_BYTES)."""
+        task = self.get_object()
+        if request.method == "POST":
+            upload = AttachmentUploadSerializer(data=request.data)
+            upload.is_valid(raise_exception=True)
+            attachment = attachment_add(task=task, actor=request.user, upload=upload.validated_data["file"])
+            return Response(TaskAttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(task_attachments(task=task))
+        return self.get_paginated_response(TaskAttachmentSerializer(page, many=True).data)
+
+    @extend_schema(methods=["DELETE"], responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"attachments/(?P<attachment_pk>[0-9]{1,18})",
+            url_name="attachment-detail")  # fmt: skip
+    def attachment_detail(self, request: Request, pk: str | None = None, attachment_pk: str | None = None) -> Response:
+        """The uploader deletes their attachment."""
+        task = self.get_object()
+        attachment = get_object_or_404(TaskAttachment.objects.select_related("task"), task=task, pk=attachment_pk)
+        attachment_delete(attachment=attachment, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_pk>[0-9]{1,18})/download",
+            url_name="attachment-download")  # fmt: skip
+    def attachment_download(self, request: Request, pk: str | None = None, attachment_pk: str | None = None):
+        """The file, for anyone who reads the task: images inline (previews), anything else as a download of
+        type application/octet-stream, so a browser never runs what was uploaded."""
+        task = self.get_object()
+        attachment = get_object_or_404(TaskAttachment, task=task, pk=attachment_pk)
+        return attachment_response(attachment)
 
     @extend_schema(methods=["PATCH"], request=TaskCommentSerializer, responses=TaskCommentSerializer)
     @extend_schema(methods=["DELETE"], responses={204: None})

@@ -20,9 +20,17 @@ from core.errors import ApplicationError, NotAllowed
 from core.permissions import Access
 from core.web import apply_service_errors
 
-from ..discussion import comment_add, comment_delete, comment_edit, comment_require_own, task_watch_set
+from ..discussion import (
+    attachment_add,
+    attachment_delete,
+    comment_add,
+    comment_delete,
+    comment_edit,
+    comment_require_own,
+    task_watch_set,
+)
 from ..forms.work import CommentForm
-from ..models import Campaign, Task, TaskComment
+from ..models import Campaign, Task, TaskAttachment, TaskComment
 from ..permissions import get_campaign_for_user
 from ._common import task_in
 from .tasks import task_page_context
@@ -118,7 +126,57 @@ def task_watch(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     return _answer(request, campaign, task, anchor="#discussion")
 
 
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def task_attachment_add(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request.user, pk, need=Access.WRITE)
+    task = task_in(campaign, task_pk)
+    try:
+        attachment = attachment_add(task=task, actor=request.user, upload=request.FILES.get("file"))
+    except ApplicationError as exc:
+        errors = exc.errors.get("file") if exc.errors else exc.message
+        text = " ".join(str(e) for e in errors) if isinstance(errors, list) else str(errors)
+        return _attachments_answer(request, campaign, task, error=text)
+    if not request.htmx:
+        messages.success(request, _("Attached %(name)s.") % {"name": attachment.filename})
+    return _attachments_answer(request, campaign, task)
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def task_attachment_delete(request: HttpRequest, pk: int, task_pk: int, attachment_pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request.user, pk, need=Access.READ)
+    task = task_in(campaign, task_pk)
+    attachment = get_object_or_404(TaskAttachment.objects.select_related("task"), task=task, pk=attachment_pk)
+    try:
+        attachment_delete(attachment=attachment, actor=request.user)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from None
+    if not request.htmx:
+        messages.success(request, _("Attachment deleted."))
+    return _attachments_answer(request, campaign, task)
+
+
+def _attachments_answer(request: HttpRequest, campaign: Campaign, task: Task, *, error: str = "") -> HttpResponse:
+    """The attachments panel for htmx (400 with the reason when refused), else back to the task page."""
+    if request.htmx:
+        context = task_page_context(request, campaign, task, attachment_error=error)
+        return render(request, "campaigns/work_task.html#attachments", context, status=400 if error else 200)
+    if error:
+        context = task_page_context(request, campaign, task, attachment_error=error)
+        return render(request, "campaigns/work_task.html", context, status=400)
+    return HttpResponseRedirect(reverse("campaigns:task_detail", args=[campaign.pk, task.pk]) + "#attachments")
+
+
 urlpatterns = [
+    path("<int:pk>/tasks/<int:task_pk>/attachments/", task_attachment_add, name="task_attachment_add"),
+    path(
+        "<int:pk>/tasks/<int:task_pk>/attachments/<int:attachment_pk>/delete/",
+        task_attachment_delete,
+        name="task_attachment_delete",
+    ),
     path("<int:pk>/tasks/<int:task_pk>/comments/", task_comment_add, name="task_comment_add"),
     path("<int:pk>/tasks/<int:task_pk>/comments/<int:comment_pk>/edit/", task_comment_edit, name="task_comment_edit"),
     path(

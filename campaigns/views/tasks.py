@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -26,7 +27,7 @@ from core.web import apply_service_errors, safe_next
 from teams.models import User
 
 from .. import services
-from ..discussion import comment_editable, mention_candidates, task_comments, task_watcher_ids
+from ..discussion import comment_editable, mention_candidates, task_attachments, task_comments, task_watcher_ids
 from ..forms.work import CommentForm, DependencyForm, TaskCreateForm, TaskForm
 from ..models import Campaign, Phase, Task, TaskStatus
 from ..permissions import get_campaign_for_user
@@ -245,6 +246,7 @@ def task_page_context(
     form: TaskForm | None = None,
     dependency_form: DependencyForm | None = None,
     comment_form: CommentForm | None = None,
+    attachment_error: str = "",
 ) -> dict[str, Any]:
     """Everything the task page shows: the task, its edit form, its dependencies and its discussion (comments
     with their authors, watchers, the mention picker) — a fixed number of queries however long the thread."""
@@ -273,7 +275,14 @@ def task_page_context(
         comment.mine = comment.author_id == user.pk
         comment.editable = comment_editable(comment, user=user, now=now)
     watcher_ids = task_watcher_ids(task=task)
+    attachments = list(task_attachments(task=task))
+    for attachment in attachments:
+        attachment.url = f"/api/v1/tasks/{task.pk}/attachments/{attachment.pk}/download/"
+        attachment.mine = attachment.uploaded_by_id == user.pk
     context.update(
+        attachments=attachments,
+        attachment_error=attachment_error,
+        attachment_max_mb=f"{settings.ATTACHMENT_MAX_BYTES / 1048576:g}",
         comments=comments,
         comment_form=comment_form or (CommentForm() if context["can_write"] else None),
         watching=user.pk in watcher_ids,

@@ -238,3 +238,15 @@
     }
   });
 })();
+(function () {
+  "use strict";
+  // <form data-upload-progress> sent by htmx: its <progress> shows how much of the file has gone up.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest && event.target.closest("[data-upload-progress]");
+    var bar = form && form.querySelector("progress");
+    if (bar && event.detail && event.detail.lengthComputable) {
+      bar.classList.remove("d-none");
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
+  });
+})();
