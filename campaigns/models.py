@@ -139,6 +139,11 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def audit_scope(self) -> str:
+        """The ledger lists entries about the campaign under its own scope (core.services.audit)."""
+        return f"campaign:{self.pk}"
+
     def can_move_to(self, status: str) -> bool:
         return status in CAMPAIGN_TRANSITIONS.get(self.status, frozenset())
 

@@ -485,7 +485,7 @@ def _check_phase_of(campaign: Campaign, phase: Phase | None, field: str = "phase
 
 def _values(obj: Any, names: Iterable[str]) -> dict[str, Any]:
     """The named fields of a row as the audit ledger keeps them (foreign keys as ids)."""
-    return {name: getattr(obj, f"{name}_id" if name in ("phase", "owner") else name) for name in names}
+    return {name: getattr(obj, f"{name}_id" if name in ("phase", "owner", "department") else name) for name in names}
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -504,6 +504,7 @@ def _delete(obj: Any) -> None:
 
 
 PHASE_FIELDS = ("name", "order", "start_date", "end_date")
+TASK_FIELDS = ("title", "phase", "owner", "start_date", "due_date", "status", "progress", "description")
 MILESTONE_FIELDS = ("phase", "name", "due_date", "deliverable", "done", "done_on")
 
 
@@ -605,10 +606,17 @@ def task_save(
     depends_on: Sequence[Task] | None = None,
     **fields: Any,
 ) -> Task:
-    """Create or change a task; ``depends_on`` replaces its predecessors and is refused if it makes a cycle."""
+    """Create or change a task; ``depends_on`` replaces its predecessors and is refused if it makes a cycle.
+    Audited with the fields that changed (SPEC 10.3 activity)."""
     # Serialise plan edits of one campaign, so two concurrent dependency changes cannot make a cycle together.
     Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    created = task is None
     task = task or Task(campaign=campaign)
+    before = {} if created else _values(task, TASK_FIELDS)
+    if not created and depends_on is not None:
+        before["depends_on"] = sorted(
+            TaskDependency.objects.filter(successor=task).values_list("predecessor_id", flat=True)
+        )
     for key, value in fields.items():
         setattr(task, key, value)
     _check_phase_of(campaign, task.phase)
@@ -632,6 +640,13 @@ def task_save(
             ignore_conflicts=True,  # a concurrent save of the same task may have added the pair already
         )
     health_invalidate([campaign.pk])
+    after = _values(task, TASK_FIELDS)
+    if depends_on is not None:
+        after["depends_on"] = sorted(p.pk for p in depends_on)
+    old, new = _changed(before, after)
+    if created or new:
+        audit_record(actor=actor, action="task.created" if created else "task.updated", obj=task,
+                     before=None if created else old, after=new)  # fmt: skip
     return task
 
 

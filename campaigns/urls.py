@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from .views import channels, discussion, gantt, kpis, pages, tasks
+from .views import activity, channels, discussion, gantt, kpis, pages, tasks
 
 app_name = "campaigns"
 urlpatterns = [
     *pages.urlpatterns,
     *tasks.urlpatterns,
     *discussion.urlpatterns,
+    *activity.urlpatterns,
     *gantt.urlpatterns,
     *kpis.urlpatterns,
     *channels.urlpatterns,

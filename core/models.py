@@ -44,12 +44,18 @@ class AuditEntry(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # Where the entry shows up (``campaign:12`` for a campaign and everything in it): an index for the activity
+    # pages (SPEC 10.3), derived from the object when it is written; not part of the hash.
+    scope = models.CharField(_("scope"), max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["seq"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["scope", "-seq"], name="audit_scope_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"

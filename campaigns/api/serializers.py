@@ -16,6 +16,7 @@ from core.validators import TEXT_MAX_LENGTH, ApiCodeField, ApiDateField
 from teams.models import Department, Team, User
 from teams.permissions import team_policy
 
+from ..activity import entry_changes
 from ..health import reason_texts
 from ..models import (
     COMMENT_MAX_LENGTH,
@@ -451,6 +452,27 @@ class TaskSerializer(CampaignPartSerializer):
         data = super().to_representation(instance)
         data["depends_on"] = sorted(data["depends_on"])
         return data
+
+
+class ActivitySerializer(serializers.Serializer):
+    """One ledger entry about a campaign or task (SPEC 10.3), newest first."""
+
+    actor = serializers.SerializerMethodField()
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    changes = serializers.SerializerMethodField(help_text=_('{"field": [before, after]}'))
+    at = serializers.DateTimeField(source="created_at")
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_actor(self, entry: Any) -> dict[str, Any] | None:
+        if entry.actor_id is None:
+            return None
+        return {"id": entry.actor_id, "username": entry.actor_username, "display_name": str(entry.actor)}
+
+    @extend_schema_field(serializers.DictField(child=serializers.ListField()))
+    def get_changes(self, entry: Any) -> dict[str, list[Any]]:
+        return entry_changes(entry)
 
 
 class TaskAttachmentSerializer(serializers.ModelSerializer):

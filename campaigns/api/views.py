@@ -26,6 +26,7 @@ from core.errors import Conflict
 from core.permissions import Access
 from core.validators import ApiDateField
 
+from ..activity import campaign_activity, task_activity
 from ..discussion import (
     attachment_add,
     attachment_delete,
@@ -81,6 +82,7 @@ from ..services import (
 )
 from .serializers import (
     CAMPAIGN_TRANSITION_REQUEST,
+    ActivitySerializer,
     AttachmentUploadSerializer,
     CampaignCopySerializer,
     CampaignCreateSerializer,
@@ -237,6 +239,14 @@ class CampaignViewSet(
         return Response(ScheduleSerializer(schedule).data)
 
     @extend_schema(request=CampaignCopySerializer, responses={201: CampaignSerializer})
+    @extend_schema(responses=ActivitySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def activity(self, request: Request, pk: str | None = None) -> Response:
+        """Who changed what in the campaign, newest first (SPEC 10.3): its plan, tasks, KPIs, channels, risks."""
+        campaign = self.get_object()
+        page = self.paginate_queryset(campaign_activity(campaign=campaign))
+        return self.get_paginated_response(ActivitySerializer(page, many=True).data)
+
     @action(detail=True, methods=["post"])
     def copy(self, request: Request, pk: str | None = None) -> Response:
         """A new draft campaign with this one's whole plan, every date shifted to the new start date."""
@@ -390,6 +400,14 @@ class TaskViewSet(CampaignPartViewSet):
             return Response(TaskCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(task_comments(task=task))
         return self.get_paginated_response(TaskCommentSerializer(page, many=True).data)
+
+    @extend_schema(responses=ActivitySerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="activity", url_name="activity")
+    def task_activity_list(self, request: Request, pk: str | None = None) -> Response:
+        """Who changed what on the task, newest first: its fields, dependencies, comments and attachments."""
+        task = self.get_object()
+        page = self.paginate_queryset(task_activity(task=task))
+        return self.get_paginated_response(ActivitySerializer(page, many=True).data)
 
     @extend_schema(methods=["GET"], responses=TaskAttachmentSerializer(many=True))
     @extend_schema(methods=["POST"], request={"multipart/form-data": AttachmentUploadSerializer},

@@ -27,14 +27,17 @@ from core.web import apply_service_errors, safe_next
 from teams.models import User
 
 from .. import services
+from ..activity import task_activity
 from ..discussion import comment_editable, mention_candidates, task_attachments, task_comments, task_watcher_ids
 from ..forms.work import CommentForm, DependencyForm, TaskCreateForm, TaskForm
 from ..models import Campaign, Phase, Task, TaskStatus
 from ..permissions import get_campaign_for_user
 from ..selectors import campaign_today
 from ._common import members_of, phases_of, task_in, with_predecessors, writable
+from .activity import rows
 
 TASKS_PER_PAGE = 100
+TASK_ACTIVITY_SHOWN = 10
 
 
 CARDS_PER_COLUMN = 50
@@ -280,6 +283,7 @@ def task_page_context(
         attachment.url = f"/api/v1/tasks/{task.pk}/attachments/{attachment.pk}/download/"
         attachment.mine = attachment.uploaded_by_id == user.pk
     context.update(
+        activity=rows(list(task_activity(task=task)[:TASK_ACTIVITY_SHOWN])),
         attachments=attachments,
         attachment_error=attachment_error,
         attachment_max_mb=f"{settings.ATTACHMENT_MAX_BYTES / 1048576:g}",

@@ -56,6 +56,18 @@ def _entry_hash(
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _scope(obj: models.Model | None) -> str:
+    """Where an entry about ``obj`` is listed: the object's own ``audit_scope`` (a campaign names itself), else
+    the campaign it belongs to (any row with a ``campaign_id``), else nowhere in particular."""
+    if obj is None:
+        return ""
+    scope = getattr(obj, "audit_scope", "")
+    if scope:
+        return str(scope)
+    campaign_id = getattr(obj, "campaign_id", None)
+    return f"campaign:{campaign_id}" if campaign_id else ""
+
+
 def _describe(obj: models.Model | None) -> tuple[str, str]:
     if obj is None:
         return "", ""
@@ -109,6 +121,7 @@ def audit_record(
         after=after,
         prev_hash=head.last_hash,
         hash=digest,
+        scope=_scope(obj),
     )
     head.last_seq, head.last_hash = seq, digest
     head.save(update_fields=["last_seq", "last_hash"])

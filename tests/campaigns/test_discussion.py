@@ -169,4 +169,5 @@ def test_the_task_page_query_count_does_not_grow_with_the_thread(client, cast, t
         comment_add(task=task, author=cast.deputy if n % 2 else cast.lead, body=f"comment {n} @t-member")
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
-    assert len(many.captured_queries) == len(few.captured_queries)
+    # Not more however long the thread (the activity panel looks up names only when its entries show some).
+    assert len(many.captured_queries) <= len(few.captured_queries)

@@ -774,7 +774,9 @@ def test_inline_edit_uses_a_constant_number_of_queries(
 ):
     client = browser_client(cast.member)
     _grow(campaign, cast.member, 200)
-    with django_assert_max_num_queries(16):
+    # 16 before issue 16; since then each inline change is also written to the audit ledger (its head row is
+    # created if missing, locked and advanced, and the entry inserted): 22, the same however many tasks.
+    with django_assert_max_num_queries(22):
         assert _row_post(client, campaign, plan["b"], status="in_progress").status_code == 200
 
 
