@@ -300,7 +300,11 @@ class TaskComment(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
-        indexes = [models.Index(fields=["task", "created_at"])]
+        indexes = [
+            models.Index(fields=["task", "created_at"]),
+            # Search lists the newest matching comments first: walking this index it stops after a few.
+            models.Index(fields=["-created_at", "-id"], name="comment_newest"),
+        ]
         constraints = [models.CheckConstraint(condition=~Q(body=""), name="comment_not_empty")]
 
     def __str__(self) -> str:
