@@ -62,7 +62,8 @@ def _snippet(text: str, q: str, width: int = 80) -> str:
 
 def search(*, user: Any, q: str, per_type: int = PER_TYPE) -> list[Result]:
     """Results grouped by kind in TYPES order (six queries); an empty query finds nothing."""
-    q = (q or "").strip()[:MAX_QUERY_LENGTH]
+    # Control characters match nothing people write (and PostgreSQL refuses NUL in a string): dropped.
+    q = "".join(ch for ch in (q or "") if ch.isprintable() or ch == " ").strip()[:MAX_QUERY_LENGTH]
     if not q:
         return []
     results: list[Result] = []

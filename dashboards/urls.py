@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import feeds, home, overview, portfolio, search, summary
+from .views import feeds, home, my_tasks, overview, portfolio, search, summary
 
 campaign_patterns = [
     path("portfolio/", portfolio.portfolio, name="portfolio"),
@@ -16,6 +16,9 @@ campaign_patterns = [
 site_patterns = [
     path("", home.home, name="home"),
     path("search/", search.search_page, name="search"),
+    path("my-tasks/", my_tasks.my_tasks, name="my_tasks"),
+    path("my-tasks/filters/", my_tasks.my_tasks_filter_save, name="my_tasks_filter_save"),
+    path("my-tasks/filters/<int:pk>/delete/", my_tasks.my_tasks_filter_delete, name="my_tasks_filter_delete"),
     path("profile/calendar/", feeds.calendar_feed_page, name="calendar_feed_page"),
     path("feeds/calendar/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
 ]

@@ -122,6 +122,9 @@ RULES: dict[str, dict[str, Expectation]] = {
     "notification_settings": {"GET": ANYONE, "POST": ANY_WRITE},
     "calendar_feed_page": {"GET": ANYONE, "POST": ANY_WRITE},
     "search": {"GET": ANYONE},
+    "my_tasks": {"GET": ANYONE},
+    "my_tasks_filter_save": {"POST": ANY_WRITE},
+    "my_tasks_filter_delete": {"POST": OWN_WRITE},  # the lead's saved filters: 404 for everyone else
     # A forged or stale feed token: nobody (not even its pretended owner) gets anything but 404.
     "calendar_feed": {"GET": expect(frozenset(), hidden=EVERYONE, anonymous=404)},
     "working_calendar_delete": {"POST": ADMIN_WRITE},
@@ -351,6 +354,7 @@ KWARGS: dict[str, dict[str, str]] = {
     "working_calendar_delete": {"day": "calendar_day"},
     "reviews:retrospective": {"pk": "retrospective"},
     "reviews:retrospective_print": {"pk": "retrospective"},
+    "my_tasks_filter_delete": {"pk": "saved_filter"},
 }
 
 # A minimal write for rules where an empty one would be refused as invalid before anyone's rights are asked.
@@ -441,6 +445,7 @@ def build_world() -> dict[str, int | str]:
     notification = Notification.objects.create(recipient=lead, verb="risk_alert", written_text="A risk turned red.")
     holiday = CalendarDay.objects.create(date="2027-02-10", kind="holiday", name="春节")
     from campaigns.models import TaskComment
+    from dashboards.models import SavedTaskFilter
 
     comment = TaskComment.objects.create(task_id=dependency.successor_id, author=users["staff"], body="FAQ @lead")
     from django.core.files.base import ContentFile
@@ -461,6 +466,7 @@ def build_world() -> dict[str, int | str]:
         "comment": comment.pk,
         "attachment": attachment.pk,
         "feed_token": "forged-token",
+        "saved_filter": SavedTaskFilter.objects.create(user=lead, name="Late", query="status=todo").pk,
         "predecessor": dependency.predecessor_id,
         "kpi": campaign.kpis.first().pk,
         "channel": campaign.channels.first().pk,

@@ -74,6 +74,11 @@ def test_one_character_and_odd_characters_are_fine(api, cast, world):
     assert ("campaign", world["campaign"].pk) in hits
     for odd in ("%", "_", "\\", "'; DROP TABLE x; --", "<script>"):
         found(api, cast.lead, odd)  # no error, no wildcard surprises
+    # NUL, which PostgreSQL refuses in a string: the API names the field, the page drops it.
+    assert api(cast.lead).get("/api/v1/search/", {"q": "女\x00神"}).status_code == 400
+    client = api(cast.lead)
+    client.force_login(cast.lead)
+    assert client.get("/search/", {"q": "女\x00神"}).status_code == 200
 
 
 def test_the_page_groups_results_by_kind_and_says_what_to_try_when_nothing_matches(client, cast, world):
