@@ -47,7 +47,14 @@ class MyTaskFilters(forms.Form):
 
 
 class SaveFilterForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name these filters"), max_length=60, strip=True)
+    name = forms.CharField(
+        label=gettext_lazy("Name these filters"),
+        max_length=60,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"class": "form-control form-control-sm", "placeholder": gettext_lazy("e.g. Due this week")}
+        ),
+    )
     query = forms.CharField(max_length=300, required=False, widget=forms.HiddenInput)
 
 
