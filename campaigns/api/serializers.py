@@ -458,11 +458,11 @@ class ActivitySerializer(serializers.Serializer):
     """One ledger entry about a campaign or task (SPEC 10.3), newest first."""
 
     actor = serializers.SerializerMethodField()
-    action = serializers.CharField()
-    object_type = serializers.CharField()
-    object_id = serializers.CharField()
+    action = serializers.CharField(read_only=True)
+    object_type = serializers.CharField(read_only=True)
+    object_id = serializers.CharField(read_only=True)
     changes = serializers.SerializerMethodField(help_text=_('{"field": [before, after]}'))
-    at = serializers.DateTimeField(source="created_at")
+    at = serializers.DateTimeField(source="created_at", read_only=True)
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_actor(self, entry: Any) -> dict[str, Any] | None:
