@@ -45,6 +45,15 @@ PEOPLE_FIELDS = {"owner", "lead", "chair"}  # ids of users: shown by name
 HIDDEN_FIELDS = {"comment"}  # a comment's id says nothing to a reader (the API keeps it)
 
 
+def field_value(object_type: str, field: str, value: Any) -> Any:
+    """A stored value as people read it: a choice's label in the reader's language (``open`` → "Open")."""
+    try:
+        choices = dict(apps.get_model(object_type)._meta.get_field(field).flatchoices or ())
+    except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
+        return value
+    return str(choices.get(value, value)) if value is not None else None
+
+
 def field_label(object_type: str, field: str) -> str:
     """The field's verbose name in the reader's language (the model named by the entry), else the raw name."""
     try:

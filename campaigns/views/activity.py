@@ -21,6 +21,7 @@ from ..activity import (
     entry_summary,
     entry_title,
     field_label,
+    field_value,
     task_activity,
 )
 from ..models import Task
@@ -51,8 +52,8 @@ def rows(entries: list) -> list:
         entry.changes = [
             (
                 field_label(entry.object_type, field),
-                names.get(before, before) if field in PEOPLE_FIELDS else before,
-                names.get(after, after) if field in PEOPLE_FIELDS else after,
+                names.get(before, before) if field in PEOPLE_FIELDS else field_value(entry.object_type, field, before),
+                names.get(after, after) if field in PEOPLE_FIELDS else field_value(entry.object_type, field, after),
             )
             for field, (before, after) in entry.change_map.items()
             if field not in HIDDEN_FIELDS

@@ -61,7 +61,7 @@ def test_the_activity_page_pages_and_keeps_its_query_count(client, cast, campaig
         page = client.get(url).content.decode()
     # Does not grow with the entries (the people and titles lookups run only when a page names some).
     assert len(many.captured_queries) <= len(few.captured_queries), [q["sql"][:90] for q in many.captured_queries]
-    assert "Page 1 of 2" in page and "progress" in page
+    assert "Page 1 of 2" in page and "progress %" in page  # the field's label, not its name
     assert "Page 2 of 2" in client.get(url, {"page": 2}).content.decode()
     only_task = client.get(url, {"task": task.pk}).content.decode()
     assert "Activity on the task" in only_task
@@ -73,4 +73,7 @@ def test_the_task_page_shows_its_latest_changes(client, cast, campaign):
     task_save(campaign=campaign, actor=cast.lead, task=task, due_date=dt.date(2027, 2, 18))
     client.force_login(cast.member)
     page = client.get(reverse("campaigns:task_detail", args=[campaign.pk, task.pk])).content.decode()
-    assert 'id="activity"' in page and "due_date" in page and "2027-02-18" in page
+    assert 'id="activity"' in page and "due date" in page and "2027-02-18" in page
+    task_save(campaign=campaign, actor=cast.lead, task=task, status="in_progress")
+    page = client.get(reverse("campaigns:task_detail", args=[campaign.pk, task.pk])).content.decode()
+    assert "<del>To do</del> → In progress" in page  # choices read as their labels
