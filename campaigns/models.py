@@ -362,6 +362,11 @@ class TaskAttachment(models.Model):
     def is_image(self) -> bool:
         return self.content_type in PREVIEW_TYPES
 
+    @property
+    def download_url(self) -> str:
+        """Where it is downloaded through the task's access rules (the API route, which a session also opens)."""
+        return f"/api/v1/tasks/{self.task_id}/attachments/{self.pk}/download/"
+
 
 # Shown inline (previews); every other type is downloaded as application/octet-stream. No SVG: it can hold script.
 PREVIEW_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}

@@ -487,7 +487,7 @@ class TaskAttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, attachment: TaskAttachment) -> str:
-        return f"/api/v1/tasks/{attachment.task_id}/attachments/{attachment.pk}/download/"
+        return attachment.download_url
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

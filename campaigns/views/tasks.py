@@ -280,7 +280,7 @@ def task_page_context(
     watcher_ids = task_watcher_ids(task=task)
     attachments = list(task_attachments(task=task))
     for attachment in attachments:
-        attachment.url = f"/api/v1/tasks/{task.pk}/attachments/{attachment.pk}/download/"
+        attachment.url = attachment.download_url
         attachment.mine = attachment.uploaded_by_id == user.pk
     context.update(
         activity=rows(list(task_activity(task=task)[:TASK_ACTIVITY_SHOWN])),
