@@ -114,9 +114,14 @@ class PhaseStatus:
 
 
 def campaign_phases(
-    *, campaign: Campaign, schedule: Schedule | None = None, today: dt.date | None = None
+    *,
+    campaign: Campaign,
+    schedule: Schedule | None = None,
+    today: dt.date | None = None,
+    tasks: list[Task] | None = None,
 ) -> list[PhaseStatus]:
-    """Each phase with its health light, progress, milestones and late tasks (three queries plus the schedule)."""
+    """Each phase with its health light, progress, milestones and late tasks (three queries plus the schedule;
+    two when the caller has already read the campaign's ``tasks``)."""
     today = today or campaign_today(campaign)
     schedule = schedule or campaign_schedule(campaign=campaign, today=today)
     critical = set(schedule.critical_path)
@@ -125,14 +130,16 @@ def campaign_phases(
     milestones: dict[int, list[Milestone]] = defaultdict(list)
     for m in Milestone.objects.filter(campaign=campaign):
         milestones[m.phase_id].append(m)
-    tasks: dict[int | None, list[Task]] = defaultdict(list)
-    for t in Task.objects.filter(campaign=campaign).select_related("owner"):
-        tasks[t.phase_id].append(t)
+    by_phase: dict[int | None, list[Task]] = defaultdict(list)
+    if tasks is None:
+        tasks = list(Task.objects.filter(campaign=campaign).select_related("owner").defer("description"))
+    for t in sorted(tasks, key=lambda t: (t.start_date, t.due_date, t.pk)):  # Task's own order, however given
+        by_phase[t.phase_id].append(t)
     statuses = []
     for p in phases:
         light, cause = phase_verdict(
             milestones=milestones[p.pk],
-            tasks=tasks[p.pk],
+            tasks=by_phase[p.pk],
             critical_task_ids=critical,
             today=today,
             projected_finish=finish,
@@ -143,9 +150,9 @@ def campaign_phases(
             PhaseStatus(
                 phase=p,
                 health=light,
-                progress=phase_progress(tasks[p.pk]),
+                progress=phase_progress(by_phase[p.pk]),
                 milestones=milestones[p.pk],
-                late_tasks=[t for t in tasks[p.pk] if t.is_late(today)],
+                late_tasks=[t for t in by_phase[p.pk] if t.is_late(today)],
                 cause=cause,
             )
         )

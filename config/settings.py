@@ -100,6 +100,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's renderer, with <select> drawn in Python (the same HTML, a fraction of the time: core/renderers.py).
+FORM_RENDERER = "core.renderers.ConcordFormRenderer"
+
 # --- Database ---------------------------------------------------------------
 
 DATABASE_URL = env.url(

@@ -87,7 +87,7 @@ def principal_for(user: Any) -> Principal:
     if user.is_superuser:
         roles.add(OrgRole.ADMIN)
     # AUTH_USER_MODEL's `memberships` relation (settings name the user model; the kernel imports no app).
-    team_roles = dict(user.memberships.values_list("team_id", "role"))
+    team_roles = dict(user.memberships.order_by().values_list("team_id", "role"))  # no ordering: no joins
     principal = Principal(user_id=user.pk, roles=frozenset(roles), team_roles=team_roles)
     user._concord_principal = principal
     return principal

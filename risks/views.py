@@ -50,6 +50,11 @@ from .selectors import LIVE, LIVE_STATUSES, matrix_counts, register_queryset
 from .services import risk_acknowledge, risk_review_record, risk_save
 
 PAGE_SIZE = 25
+# The columns the register's rows show (not the long texts): the list reads these only; exports read every column.
+OWNER_FIELDS = ("id", "display_name", "first_name", "last_name", "username")
+REGISTER_FIELDS = ("id", "campaign_id", "owner_id", "title", "category", "probability", "impact", "score")
+REGISTER_FIELDS += ("expected_date", "status", "alert_level", "acknowledged_at", "campaign__id", "campaign__code")
+REGISTER_FIELDS += ("campaign__time_zone", *(f"owner__{f}" for f in OWNER_FIELDS))
 EVENTS_SHOWN = 50
 
 
@@ -95,6 +100,7 @@ def _register(request: HttpRequest) -> tuple[RiskFilterForm, dict[str, Any], Que
     visible = risk_policy.visible(request.user, Risk.objects.all())
     campaigns = _campaign_options(request.user)
     owners = User.objects.filter(pk__in=visible.values("owner_id")).order_by("display_name", "username")
+    owners = owners.only(*OWNER_FIELDS)
     form = RiskFilterForm(
         request.GET or None,
         campaigns=[(c["pk"], f"{c['code']} · {c['name']}") for c in campaigns],
@@ -111,7 +117,7 @@ def _register(request: HttpRequest) -> tuple[RiskFilterForm, dict[str, Any], Que
 def risk_list(request: HttpRequest) -> HttpResponse:
     """Risks of every campaign the user can see (``?campaign=`` narrows), red alerts first, then by score."""
     form, filters, risks, campaigns = _register(request)
-    page = Paginator(risks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(risks.only(*REGISTER_FIELDS), PAGE_SIZE).get_page(request.GET.get("page"))
     _annotate_rows(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)

@@ -38,12 +38,15 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request.user, pk)
     today = campaign_selectors.campaign_today(campaign)
     schedule = campaign_selectors.campaign_schedule(campaign=campaign, today=today)
-    phases = campaign_selectors.campaign_phases(campaign=campaign, schedule=schedule, today=today)
+    # The campaign's tasks once (without their long descriptions), shared with the phase lights.
+    tasks = list(
+        Task.objects.filter(campaign=campaign).select_related("owner").defer("description").order_by("due_date", "pk")
+    )
+    phases = campaign_selectors.campaign_phases(campaign=campaign, schedule=schedule, today=today, tasks=tasks)
     phase_names = {ps.phase.pk: ps.phase.name for ps in phases}
 
     open_milestones = [m for ps in phases for m in ps.milestones if not m.done]
     upcoming = sorted(open_milestones, key=lambda m: (m.due_date, m.pk))[:NEXT_MILESTONES]
-    tasks = list(Task.objects.filter(campaign=campaign).select_related("owner").order_by("due_date", "pk"))
     late = [t for t in tasks if t.is_late(today)]
     titles = {t.pk: t for t in tasks}
     critical = [titles[pk] for pk in schedule.critical_path if pk in titles]
