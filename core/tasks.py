@@ -27,3 +27,13 @@ def send_digests() -> int:
     from core.services.notifications import digest_due, digest_send
 
     return sum(1 for user_id in digest_due() if digest_send(user_id=user_id))
+
+
+@shared_task(name="core.delete_expired_tokens")
+def delete_expired_tokens() -> int:
+    """Delete every expired API token (hourly; an expired token is refused whether or not it was deleted yet)."""
+    from django.utils import timezone
+    from knox.models import AuthToken
+
+    deleted, _by_model = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
+    return deleted

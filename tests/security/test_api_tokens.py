@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
@@ -52,6 +53,31 @@ def test_a_token_expires_after_the_configured_hours(user, time_machine):
     assert works(body["token"]) == 200
     time_machine.move_to(timezone.now() + dt.timedelta(hours=168, minutes=1), tick=False)
     assert works(body["token"]) == 401
+
+
+def test_expired_tokens_are_refused_and_swept_without_a_query_per_request(user, time_machine):
+    """Issue 20: a request reads only its own token (knox's check also read every other token of the user);
+    the hourly sweep deletes the expired ones nobody presents again."""
+    from knox.models import AuthToken
+
+    from core.tasks import delete_expired_tokens
+
+    time_machine.move_to(timezone.now(), tick=False)
+    old = issue(user)["token"]
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=100), tick=False)
+    fresh = issue(user)["token"]
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=69), tick=False)  # old expired, fresh not
+    assert works(fresh) == 200
+    assert AuthToken.objects.filter(user=user).count() == 2  # the presented token's check left the other alone
+    with CaptureQueriesContext(connection) as ctx:
+        assert works(fresh) == 200
+    assert not [q for q in ctx.captured_queries if 'WHERE "knox_authtoken"."user_id" =' in q["sql"]]
+    assert delete_expired_tokens() == 1
+    assert AuthToken.objects.filter(user=user).count() == 1
+    assert works(old) == 401 and works(fresh) == 200
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=100), tick=False)
+    assert works(fresh) == 401  # refused, and deleted as it is refused
+    assert AuthToken.objects.filter(user=user).count() == 0
 
 
 def test_the_token_is_not_stored_in_plain_text(user):
