@@ -1,20 +1,37 @@
 """Concord under load: gunicorn (DEBUG off) on loopback, driven by wrk with 50 logged-in users.
 
-Seeds the demo data plus LOAD_CAMPAIGNS copies of the Women's Day 2027 campaign (plan, budget, risks), 50 users
-with sessions and API tokens, into its own database (LOAD_DATABASE_URL, default concord_load on the local
-server); starts gunicorn with the bench settings (the real ones plus a trivial view in a bench-only urlconf);
-then runs each scenario for LOAD_SECONDS (default 30) after a short warm-up:
+Seeds the demo data (its 5,000 members included) plus LOAD_CAMPAIGNS copies of the Women's Day 2027 campaign
+(plan, budget, risks), 50 users with sessions and API tokens, into its own database (LOAD_DATABASE_URL, default
+concord_load on the local server); starts gunicorn with the bench settings (the real ones plus a trivial view in a
+bench-only urlconf); then runs each scenario for LOAD_SECONDS (default 30) after a short warm-up:
 
 * trivial — ``/bench/trivial/`` through the same middleware with the same session cookies: the ceiling;
-* home, campaign overview, risk register, sign-off queue (pages, session cookie), campaigns API list (token);
-* mix — all of the above but the trivial view, weighted like a working day;
+* pages (session cookie): home, campaign overview, task list, Gantt (timeline), budget detail, risk register,
+  sign-off queue, member list, member analytics;
+* API lists (token): ``/api/v1/campaigns/``, ``tasks/``, ``risks/``, ``members/``;
+* mix — a working day (SPEC 10.7): home 30 %, campaign overview 20 %, task list 20 %, risk register 10 %,
+  sign-off queue 10 %, API lists 10 % (2.5 % each);
 * trivial_again — the ceiling once more; the ratios use the mean of the two trivial runs.
 
+The load users are all members of the campaigns' team (3 leads, 5 deputies, the rest members; 3 in 10 also
+hold an approver role). Every page above is open to all of them: the member pages and the members API show a
+team member the members their team's campaigns brought in, an approver all members (members.permissions.
+member_list_for; no org role needed), masked; so each request picks any of the 50 users. check_pages() asks every scenario's first and last
+path as a lead and as a plain team member without an org role, and wants a 200 logged-in page (or a non-empty
+API list).
+
 Prints throughput, p50/p95/p99 latency and errors (socket errors, requests over wrk's 10 s timeout, any status
-other than 200) per scenario,
-and each scenario's throughput as a share of the trivial view's (aims: ≥ 0.3 home, ≥ 0.5 API list). The
-machine is shared, so throughput drifts with its load; the CPU that gunicorn and PostgreSQL spend per request
-is printed too, and its ratio to the trivial view's is the load-independent estimate of the same share.
+other than 200) per scenario, and each scenario's throughput as a share of the trivial view's (SPEC 10.7 aims:
+≥ 0.5 the API lists, ≥ 0.3 home, risk register and sign-off queue, ≥ 0.2 campaign overview; the other pages are
+reported without one). The machine is shared, so throughput drifts with its load; the CPU that gunicorn and
+PostgreSQL spend per request is printed too, and its ratio to the trivial view's is the load-independent
+estimate of the same share. After every wrk run the script waits until gunicorn is idle again (wait_idle), so
+the requests a run left in flight do not count against the next one.
+
+Memory (SPEC 10.7: a web worker ≤ 250 MB after 10,000 mixed requests, and not growing): the RSS (VmRSS) of each
+gunicorn worker is read after half the scenarios and again at the end; if the runs served fewer than 10,000
+requests in all (warm-ups and checks included), a last run of the mix tops them up first. Prints the largest
+worker's RSS, the largest growth of one worker between the two readings, and how many requests they come after.
 Needs wrk (Debian package ``wrk``; ``make bench`` installs it).
 """
 
@@ -22,6 +39,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import secrets
 import shutil
@@ -54,7 +72,19 @@ os.environ["LOG_LEVEL"] = "WARNING"
 # The sessions written while seeding must verify on the server: one key for both.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(40))
 
-TARGETS = {"home": 0.3, "api_campaigns": 0.5}
+# SPEC 10.7: each scenario's throughput as a share of the trivial view's.
+TARGETS = {
+    "home": 0.3,
+    "risk_register": 0.3,
+    "signoff_queue": 0.3,
+    "campaign_overview": 0.2,
+    "api_campaigns": 0.5,
+    "api_tasks": 0.5,
+    "api_risks": 0.5,
+    "api_members": 0.5,
+}
+MEMORY_REQUESTS = 10_000  # SPEC 10.7: worker RSS after this many mixed requests
+TOPUP_LIMIT = int(os.environ.get("LOAD_TOPUP_LIMIT_SECONDS", "600"))  # the most the top-up run may take
 
 
 def ensure_database() -> None:
@@ -82,10 +112,12 @@ def seed() -> dict:
     from knox.models import AuthToken
 
     from budgets.demo import WD_2027_LINES
+    from budgets.models import Budget
     from budgets.services import budget_create, budget_submit
     from campaigns.models import Campaign, Task
     from campaigns.services import campaign_copy
     from core.roles import OrgRole, TeamRole
+    from members.models import Member
     from risks.alerts import refresh_alert_levels
     from risks.models import Risk
     from teams.models import TeamMembership, User
@@ -144,14 +176,22 @@ def seed() -> dict:
         sessions.append(store.session_key)
         tokens.append(AuthToken.objects.create(user=user)[1])
     campaign_ids = list(Campaign.objects.filter(code__startswith="LOAD-").order_by("pk").values_list("pk", flat=True))
+    budget_ids = list(
+        Budget.objects.filter(campaign__code__startswith="LOAD-").order_by("pk").values_list("pk", flat=True)
+    )
     counts = {
         "campaigns": Campaign.objects.count(),
         "tasks": Task.objects.count(),
         "risks": Risk.objects.count(),
+        "budgets": Budget.objects.count(),
+        "members": Member.objects.count(),
+        "members of the load team's campaigns": Member.objects.filter(source_campaign__team=team).count(),
         "users": User.objects.count(),
     }
     print(f"seeded in {time.perf_counter() - started:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    return {"sessions": sessions, "tokens": tokens, "campaigns": campaign_ids}
+    # A plain team member without an org role (see the roles above), besides user 0 (a lead), for check_pages.
+    plain = next((i for i in range(USERS) if i >= 8 and i % 10 >= 3), 0)
+    return {"sessions": sessions, "tokens": tokens, "campaigns": campaign_ids, "budgets": budget_ids, "plain": plain}
 
 
 def free_port() -> int:
@@ -247,39 +287,58 @@ def lua_value(item) -> str:
 
 def scenarios(data: dict) -> dict[str, list[tuple[str, str]]]:
     campaign = [(f"/campaigns/{pk}/", "web") for pk in data["campaigns"]]
+    tasks = [(f"/campaigns/{pk}/tasks/", "web") for pk in data["campaigns"]]  # the list view (the default)
+    gantt = [(f"/campaigns/{pk}/timeline/", "web") for pk in data["campaigns"]]
+    budgets = [(f"/budgets/{pk}/", "web") for pk in data["budgets"]]
     home = [("/", "web")]
     risks = [("/risks/", "web")]
     queue = [("/budgets/awaiting-my-signoff/", "web")]
-    api = [("/api/v1/campaigns/", "api")]
-    # The mix, per 20 requests: 5 home, 4 campaign overviews, 4 risk registers, 4 API lists, 3 sign-off queues.
-    mix = home * 5 * len(campaign) + campaign * 4 + risks * 4 * len(campaign) + api * 4 * len(campaign)
-    mix += queue * 3 * len(campaign)
+    apis = {name: [(f"/api/v1/{name}/", "api")] for name in ("campaigns", "tasks", "risks", "members")}
+    # The mix (SPEC 10.7), per 40 requests: 12 home (30 %), 8 campaign overviews (20 %), 8 task lists (20 %),
+    # 4 risk registers (10 %), 4 sign-off queues (10 %), 4 API lists (10 %: one of each). wrk picks a path
+    # uniformly, so each part is repeated n times, n = the number of campaigns (each campaign's pages once).
+    n = len(campaign)
+    mix = home * 12 * n + campaign * 8 + tasks * 8 + risks * 4 * n + queue * 4 * n
+    for api in apis.values():
+        mix += api * n
     return {
         "trivial": [("/bench/trivial/", "web")],
         "home": home,
         "campaign_overview": campaign,
+        "tasks": tasks,
+        "gantt": gantt,
+        "budget_detail": budgets,
         "risk_register": risks,
         "signoff_queue": queue,
-        "api_campaigns": api,
+        "member_list": [("/members/", "web")],
+        "member_analytics": [("/members/analytics/", "web")],
+        **{f"api_{name}": api for name, api in apis.items()},
         "mix": mix,
         "trivial_again": [("/bench/trivial/", "web")],  # the ceiling once more: the machine's load drifts
     }
 
 
-def check_pages(port: int, data: dict, plan: dict) -> None:
-    """Every path answers 200 (not a redirect to the login page) for a logged-in load user."""
+def check_pages(port: int, data: dict, plan: dict) -> int:
+    """Every scenario's first and last path answers 200 (not a redirect to the login page) for user 0 (a lead)
+    and for a plain team member without an org role; an API list is not empty. Returns the requests made."""
+    made = 0
     for name, paths in plan.items():
-        for path, kind in set(paths[:1] + paths[-1:]):
-            headers = {"Authorization": f"Token {data['tokens'][0]}"} if kind == "api" else {
-                "Cookie": f"sessionid={data['sessions'][0]}"}  # fmt: skip
-            request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
-            opener = urllib.request.build_opener(NoRedirect)
-            with opener.open(request, timeout=30) as response:
-                body = response.read()
-                if response.status != 200:
-                    raise SystemExit(f"{name}: {path} answered {response.status}")
-            if kind == "web" and not name.startswith("trivial") and b"logout" not in body.lower():
-                raise SystemExit(f"{name}: {path} is not a logged-in page")
+        for path, kind in sorted(set(paths[:1] + paths[-1:])):
+            for user in sorted({0, data["plain"]}):
+                headers = {"Authorization": f"Token {data['tokens'][user]}"} if kind == "api" else {
+                    "Cookie": f"sessionid={data['sessions'][user]}"}  # fmt: skip
+                request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+                opener = urllib.request.build_opener(NoRedirect)
+                made += 1
+                with opener.open(request, timeout=30) as response:
+                    body = response.read()
+                    if response.status != 200:
+                        raise SystemExit(f"{name}: {path} answered {response.status} to load user {user}")
+                if kind == "web" and not name.startswith("trivial") and b"logout" not in body.lower():
+                    raise SystemExit(f"{name}: {path} is not a logged-in page for load user {user}")
+                if kind == "api" and not json.loads(body).get("count"):
+                    raise SystemExit(f"{name}: {path} lists nothing to load user {user}")
+    return made
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -311,6 +370,44 @@ def server_cpu(server: subprocess.Popen) -> dict[int, float]:
     return {pid: cpu for pid in pids if (cpu := _cpu_seconds(pid)) is not None}
 
 
+def worker_rss(server: subprocess.Popen) -> dict[int, float]:
+    """VmRSS in MB (MiB) of each gunicorn worker: the master's children."""
+    rss = {}
+    for task in Path(f"/proc/{server.pid}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            kib = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), None)
+            if kib is not None:
+                rss[int(pid)] = kib / 1024
+    return rss
+
+
+def wait_idle(server: subprocess.Popen, limit: float = 120.0) -> float:
+    """Wait until gunicorn has answered what a wrk run left behind, and return how long that took. wrk closes its
+    connections when its time is up, but the server still works through the requests they had sent (one per
+    connection, plus what queued behind the busy workers); unchecked, that work runs into the next scenario and
+    drags it down, and a slow page makes the lag snowball. Idle: under 10 % of one core for half a second."""
+    started = time.monotonic()
+
+    def busy() -> float:
+        pids = [server.pid]
+        for task in Path(f"/proc/{server.pid}/task").iterdir():
+            pids.extend(int(pid) for pid in (task / "children").read_text().split())
+        return sum(cpu for pid in pids if (cpu := _cpu_seconds(pid)) is not None)
+
+    previous = busy()
+    while time.monotonic() - started < limit:
+        time.sleep(0.5)
+        now = busy()
+        if now - previous < 0.05:
+            break
+        previous = now
+    return time.monotonic() - started
+
+
 def run_wrk(port: int, script: Path, seconds: int) -> dict:
     command = ["wrk", "-t", "2", "-c", str(USERS), "-d", f"{seconds}s", "--timeout", "10s", "-s", str(script),
                f"http://127.0.0.1:{port}"]  # fmt: skip
@@ -330,13 +427,19 @@ def main() -> None:
         if unknown:
             raise SystemExit(f"LOAD_SCENARIOS: no scenario {', '.join(unknown)} (there are {', '.join(plan)})")
         plan = {name: paths for name, paths in plan.items() if name in ONLY or name.startswith("trivial")}
+    mix_paths = scenarios(data)["mix"]  # for the memory top-up, also when LOAD_SCENARIOS leaves the mix out
     port = free_port()
     server = start_server(port)
     results: dict[str, dict] = {}
+    served = 1  # start_server's answered probe
+    rss_mid: dict[int, float] = {}
+    served_mid = 0
+    topup: dict | None = None
     try:
-        check_pages(port, data, plan)
+        served += check_pages(port, data, plan)
         with tempfile.TemporaryDirectory() as tmp:
-            for name, paths in plan.items():
+
+            def lua_script(name: str, paths: list[tuple[str, str]]) -> Path:
                 script = Path(tmp) / f"{name}.lua"
                 script.write_text(
                     LUA
@@ -346,18 +449,49 @@ def main() -> None:
                         "tokens": lua_list(data["tokens"]),
                     }  # fmt: skip
                 )
+                return script
+
+            for number, (name, paths) in enumerate(plan.items(), start=1):
+                script = lua_script(name, paths)
+                drained = 0.0
                 if WARMUP:
-                    run_wrk(port, script, WARMUP)
+                    served += run_wrk(port, script, WARMUP)["requests"]
+                    drained += wait_idle(server)
                 before = server_cpu(server)
                 result = run_wrk(port, script, SECONDS)
+                served += result["requests"]
                 after = server_cpu(server)
                 result["cpu_s"] = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
                 result["cpu_ms_per_req"] = 1000 * result["cpu_s"] / max(result["requests"], 1)
                 result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
                 result["errors"] = result["socket_errors"] + result["timeouts"] + result["non200"]
                 result["loadavg"] = os.getloadavg()[0]
+                drained += wait_idle(server)
                 results[name] = result
-                print(f"  {name}: {result['rps']:.1f} req/s, p95 {result['p95_us'] / 1000:.0f} ms", flush=True)
+                print(f"  {name}: {result['rps']:.1f} req/s, p95 {result['p95_us'] / 1000:.0f} ms "
+                      f"(the server finished the runs' leftover requests in {drained:.1f}s)", flush=True)  # fmt: skip
+                if number == len(plan) // 2:
+                    rss_mid, served_mid = worker_rss(server), served
+            if served < MEMORY_REQUESTS:
+                # Top up with the mix to SPEC 10.7's 10,000 requests before the memory reading: runs of at most
+                # a minute, each sized from the last one's rate, for at most TOPUP_LIMIT seconds in all.
+                script = lua_script("mix_topup", mix_paths)
+                rate = results["mix"]["rps"] if "mix" in results else 50.0
+                topup = {"requests": 0, "seconds": 0, "errors": 0}
+                while served < MEMORY_REQUESTS and topup["seconds"] < TOPUP_LIMIT:
+                    seconds = math.ceil(1.1 * (MEMORY_REQUESTS - served) / max(rate, 1.0))
+                    seconds = max(2, min(60, seconds, TOPUP_LIMIT - topup["seconds"]))
+                    result = run_wrk(port, script, seconds)
+                    wait_idle(server)
+                    served += result["requests"]
+                    topup["requests"] += result["requests"]
+                    topup["seconds"] += seconds
+                    topup["errors"] += result["socket_errors"] + result["timeouts"] + result["non200"]
+                    rate = result["requests"] / (result["duration_us"] / 1e6)
+                short = "" if served >= MEMORY_REQUESTS else f"; stopped after {TOPUP_LIMIT}s, short of that"
+                print(f"  mix_topup: {topup['requests']} requests in {topup['seconds']}s, {topup['errors']} errors "
+                      f"(to reach {MEMORY_REQUESTS:,} requests before the memory reading{short})", flush=True)  # fmt: skip
+        rss_end = worker_rss(server)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -385,6 +519,25 @@ def main() -> None:
             print(f"BENCH name=load_{name}_vs_trivial value={r['rps'] / ceiling:.2f} unit=ratio "
                   f"target={TARGETS[name]} cmp=>=")  # fmt: skip
             print(f"BENCH name=load_{name}_cpu_vs_trivial value={floor_cpu / r['cpu_ms_per_req']:.2f} unit=ratio")
+    if topup is not None:
+        print(f"BENCH name=load_mix_topup_errors value={topup['errors']} unit=count target=0 cmp=<=")
+    print(f"\nWeb workers' RSS (VmRSS, MB) after {served_mid:,} requests (half the scenarios) and after {served:,} "
+          f"(all of them{', and a top-up run of the mix' if topup else ''}; the requests answered to wrk, warm-ups "
+          "included, and to the checks; not the leftovers of a run's closed connections, which the server also "
+          "works through):")  # fmt: skip
+    for pid in sorted(set(rss_mid) | set(rss_end)):
+        mid, end = rss_mid.get(pid), rss_end.get(pid)
+        print(f"  worker {pid}: {'gone' if mid is None else f'{mid:.0f}'} -> "
+              f"{'gone' if end is None else f'{end:.0f}'}")  # fmt: skip
+    both = [pid for pid in rss_end if pid in rss_mid]
+    if len(both) < len(rss_end) or len(both) < len(rss_mid):
+        print("  (a worker was replaced between the readings: its growth is not counted)")
+    print(f"BENCH name=web_requests_served value={served} unit=requests")
+    if rss_end:
+        print(f"BENCH name=web_worker_rss value={max(rss_end.values()):.0f} unit=MB target=250 cmp=<=")
+    if both:
+        growth = max(rss_end[pid] - rss_mid[pid] for pid in both)
+        print(f"BENCH name=web_worker_rss_growth value={growth:.1f} unit=MB")
 
 
 if __name__ == "__main__":
