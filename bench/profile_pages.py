@@ -123,11 +123,20 @@ def main() -> None:
         "campaign_overview": (f"/campaigns/{data['campaigns'][0]}/", "web"),
         "risk_register": ("/risks/", "web"),
         "signoff_queue": ("/budgets/awaiting-my-signoff/", "web"),
+        "tasks": (f"/campaigns/{data['campaigns'][0]}/tasks/", "web"),
+        "gantt": (f"/campaigns/{data['campaigns'][0]}/timeline/", "web"),
+        "budget_detail": (f"/budgets/{data['budgets'][0]}/", "web"),
+        "member_list": ("/members/", "web"),
+        "member_analytics": ("/members/analytics/", "web"),
         "api_campaigns": ("/api/v1/campaigns/", "api"),
+        "api_tasks": ("/api/v1/tasks/", "api"),
+        "api_risks": ("/api/v1/risks/", "api"),
+        "api_members": ("/api/v1/members/", "api"),
     }
     settings.ROOT_URLCONF = "bench.urls"
     users = range(0, len(data["sessions"]), max(len(data["sessions"]) // 5, 1))
     clients = []
+    api_client = Client(HTTP_ACCEPT_LANGUAGE="en")
     for u in users:
         client = Client(HTTP_ACCEPT_LANGUAGE="en")
         client.cookies[settings.SESSION_COOKIE_NAME] = data["sessions"][u]
@@ -139,7 +148,8 @@ def main() -> None:
         def get(i: int, path: str = path, kind: str = kind):
             client, token = clients[i % len(clients)]
             if kind == "api":
-                response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT="application/json")
+                # As API clients call: the token, no session cookie.
+                response = api_client.get(path, HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT="application/json")
             else:
                 response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)

@@ -1,10 +1,13 @@
-"""The form renderer: Django's, with ``<select>`` drawn in Python.
+"""The form renderer: Django's, with ``<select>``, ``<input>`` and ``<textarea>`` drawn in Python.
 
-Django draws a select through three templates, one ``{% include %}`` per option: a filter form with a list of a
-hundred campaigns and fifty people spent more time drawing its options than the rest of the page (issue 20's
-profile of the risk register). :class:`ConcordFormRenderer` writes exactly the HTML those templates write
-(``django/forms/widgets/select.html``, ``select_option.html``, ``attrs.html``: the same characters, escaping and
-whitespace; ``tests/core/test_renderers.py`` compares them) and leaves every other template to Django.
+Django draws a widget through two or three templates, a select with one ``{% include %}`` per option: a filter
+form with a list of a hundred campaigns and fifty people spent more time drawing its options than the rest of the
+page, and the task list's inline row forms spent over half the page's time in widget templates (issue 20's
+profiles). :class:`ConcordFormRenderer` writes exactly the HTML Django's own widget templates write
+(``select.html`` with ``select_option.html``, ``input.html`` and the input types that include it,
+``textarea.html``, each with ``attrs.html``: the same characters, escaping and whitespace;
+``tests/core/test_renderers.py`` compares them) and leaves every other template (and any project override) to
+Django.
 """
 
 from __future__ import annotations
@@ -16,8 +19,16 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
 
-SELECT = "django/forms/widgets/select.html"
-OPTION = "django/forms/widgets/select_option.html"
+WIDGETS = "django/forms/widgets/"
+SELECT = WIDGETS + "select.html"
+OPTION = WIDGETS + "select_option.html"
+TEXTAREA = WIDGETS + "textarea.html"
+# Django's input types whose template is ``{% include "django/forms/widgets/input.html" %}`` and nothing else.
+INPUTS = frozenset(
+    WIDGETS + f"{kind}.html"
+    for kind in ("input", "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time")
+    + ("search", "tel", "color", "checkbox")
+)
 
 
 def _stringformat(value: Any) -> str:
@@ -58,10 +69,26 @@ def render_select(widget: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def render_input(widget: dict[str, Any]) -> str:
+    """``input.html``: the value attribute unless the value is None."""
+    value = "" if widget["value"] is None else f' value="{_stringformat(widget["value"])}"'
+    return f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+
+
+def render_textarea(widget: dict[str, Any]) -> str:
+    """``textarea.html``: a newline after the opening tag, then the value when it is truthy."""
+    value = conditional_escape(localize(widget["value"])) if widget["value"] else ""
+    return f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+
+
 class ConcordFormRenderer(DjangoTemplates):
-    """Django's default renderer, except that selects with Django's own templates are drawn by :func:`render_select`."""
+    """Django's default renderer, except that Django's own select, input and textarea templates are drawn here."""
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name in INPUTS:
+            return mark_safe(render_input(context["widget"]))  # noqa: S308  (every value is escaped)
+        if template_name == TEXTAREA:
+            return mark_safe(render_textarea(context["widget"]))  # noqa: S308  (every value is escaped)
         if template_name == SELECT:
             html = render_select(context["widget"])
             if html:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
@@ -22,6 +25,19 @@ class Everything(forms.Form):
     maybe = forms.NullBooleanField()
     typed = forms.TypedChoiceField(choices=[(1, "1"), (2.5, 2.5)], coerce=int, required=False)
     safe = forms.ChoiceField(choices=[(mark_safe("<i>v</i>"), mark_safe("<i>label</i>"))])
+    text = forms.CharField(max_length=20, initial='<b>"x" & y</b>')
+    empty = forms.CharField(required=False, initial="")
+    number = forms.DecimalField(initial=Decimal("1234.50"))
+    zero = forms.IntegerField(initial=0, min_value=0)
+    day = forms.DateField(initial=dt.date(2027, 3, 8), widget=forms.DateInput(attrs={"type": "date"}))
+    email = forms.EmailField(required=False)
+    secret = forms.CharField(widget=forms.PasswordInput(render_value=True), initial="s3<cr>t")
+    hidden = forms.CharField(widget=forms.HiddenInput, initial="h")
+    agree = forms.BooleanField(initial=True)
+    disagree = forms.BooleanField(required=False)
+    notes = forms.CharField(widget=forms.Textarea, initial="line 1\n<line 2> & 3")
+    blank_notes = forms.CharField(widget=forms.Textarea, required=False)
+    when = forms.DateTimeField(initial=dt.datetime(2027, 3, 8, 9, 30))
 
 
 def _render(form: forms.Form, renderer) -> dict[str, str]:
