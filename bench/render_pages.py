@@ -6,7 +6,8 @@ compare the HTML before and after the change (issue 20: "HTML output unchanged w
     (cd /tmp/before && DATABASE_URL=... python bench/render_pages.py /tmp/html-before)
     DATABASE_URL=... python bench/render_pages.py /tmp/html-after && diff -r /tmp/html-before /tmp/html-after
 
-Per-request values (CSRF tokens, CSP nonces) are masked. Pages answering other than 200 are written with
+Per-request values (CSRF tokens, CSP nonces) are masked; ``RENDER_AT=2026-12-05T21:00:00+00:00`` (the same for
+both runs) freezes the clock, so "5 minutes ago" reads the same. Pages answering other than 200 are written with
 their status, so a page that broke shows in the diff too.
 """
 
@@ -35,7 +36,8 @@ def paths() -> list[str]:
 
     found = ["/", "/campaigns/", "/campaigns/portfolio/", "/campaigns/portfolio/?sort=health",
              "/campaigns/portfolio/?health=red", "/risks/", "/risks/?status=live&band=high", "/risks/matrix/",
-             "/budgets/", "/budgets/awaiting-my-signoff/", "/members/", "/reviews/", "/my-tasks/"]  # fmt: skip
+             "/budgets/", "/budgets/awaiting-my-signoff/", "/members/", "/reviews/", "/my-tasks/",
+             "/members/analytics/", "/members/?tier=top", "/members/analytics/?by=week"]  # fmt: skip
     for pk in Campaign.objects.order_by("pk").values_list("pk", flat=True):
         found += [
             f"/campaigns/{pk}/",
@@ -56,6 +58,10 @@ def main() -> None:
     from teams.models import User
 
     settings.ALLOWED_HOSTS = ["*"]
+    if os.environ.get("RENDER_AT"):
+        import time_machine
+
+        time_machine.travel(os.environ["RENDER_AT"], tick=False).start()
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     for username in PERSONAS:

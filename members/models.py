@@ -113,6 +113,8 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["source_campaign", "tier"]),
             models.Index(fields=["annual_fee"]),
+            # The member list's order (newest first): its first page without sorting every visible member.
+            models.Index(fields=["-created_at", "-id"], name="member_newest"),
         ]
 
     def __str__(self) -> str:

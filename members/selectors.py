@@ -74,11 +74,13 @@ def member_campaigns(*, user: Any) -> QuerySet[Campaign]:
     return Campaign.objects.filter(Q(pk__in=visible) | with_members).order_by("-start_date", "code")
 
 
-def member_channels(*, campaigns: QuerySet[Campaign]) -> QuerySet[Channel]:
-    """The channels of the given campaigns, for the analytics filter."""
+def member_channels(*, campaign_ids: list[int]) -> QuerySet[Channel]:
+    """The channels of the given campaigns (ids the caller already read: the campaign filter is not worked out
+    again), for the filter forms: each with its campaign's code only."""
     return (
-        Channel.objects.filter(campaign__in=campaigns)
+        Channel.objects.filter(campaign_id__in=campaign_ids)
         .select_related("campaign")
+        .only("id", "name", "campaign_id", "campaign__id", "campaign__code")
         .order_by("-campaign__start_date", "campaign__code", "name")
     )
 
