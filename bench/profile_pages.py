@@ -3,7 +3,7 @@
 Seeds like bench/load.py (same database, LOAD_DATABASE_URL; idempotent), then for each page makes PROFILE_REQUESTS
 requests (default 200) as a few of the load users and prints the CPU milliseconds per request (process time, this
 process only: PostgreSQL's share is not in it) and the queries per request. ``PROFILE_TOP=N`` (default 0) also
-prints the N functions with the most cumulative time under cProfile; ``PROFILE_PAGES=home,api_campaigns`` picks
+prints the N functions with the most cumulative time under cProfile (``PROFILE_SORT=tottime``: own time); ``PROFILE_PAGES=home,api_campaigns`` picks
 pages; ``PROFILE_QUERIES=N`` prints each query of one request with its time (first N characters of the SQL).
 A figure to compare before and after a change on the same machine, not a target.
 
@@ -200,7 +200,10 @@ def main() -> None:
                 print(f"    {ms:6.2f} ms  {sql[:QUERIES]}")
         if profiler:
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(TOP)
+            stats = pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
+            stats.print_stats(TOP)
+            if os.environ.get("PROFILE_CALLERS"):  # who calls the functions matching this (e.g. "copy.py:66")
+                stats.print_callers(os.environ["PROFILE_CALLERS"])
             print(out.getvalue())
 
 
