@@ -1,4 +1,4 @@
-"""CPM on 2,000 tasks and 6,000 finish-to-start dependencies (target: under 200 ms).
+"""CPM on 2,000 tasks and 6,000 finish-to-start dependencies (target, SPEC 10.7: p95 ≤ 20 ms).
 
 Pure computation (campaigns.schedule.compute_schedule), no database: a layered
 random DAG so that every edge goes forward and the graph has long chains.
@@ -20,7 +20,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from campaigns.schedule import TaskSpan, compute_schedule  # noqa: E402
 
-TASKS, EDGES, RUNS, TARGET_MS = 2000, 6000, 30, 200.0
+TASKS, EDGES, RUNS, TARGET_MS = 2000, 6000, 30, 20.0
 
 
 def build(seed: int = 7) -> tuple[list[TaskSpan], list[tuple[int, int]]]:
@@ -51,10 +51,10 @@ def main() -> None:
     median = statistics.median(timings)
     print(
         f"cpm_2000_tasks_6000_deps  min={timings[0]:.1f}ms  median={median:.1f}ms  p95={p95:.1f}ms  "
-        f"target<{TARGET_MS:.0f}ms  {'PASS' if p95 < TARGET_MS else 'FAIL'}  "
+        f"target<={TARGET_MS:.0f}ms  {'PASS' if p95 <= TARGET_MS else 'FAIL'}  "
         f"(critical tasks: {len(schedule.critical_path)}, end {schedule.end}, projected {schedule.projected_end})"
     )
-    print(f"BENCH name=cpm_2000_tasks_6000_deps_p95 value={p95:.1f} unit=ms target={TARGET_MS:.0f} cmp=<")
+    print(f"BENCH name=cpm_2000_tasks_6000_deps_p95 value={p95:.1f} unit=ms target={TARGET_MS:.0f} cmp=<=")
 
 
 if __name__ == "__main__":

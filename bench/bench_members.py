@@ -16,7 +16,7 @@
   text (some 900 MB at its peak for 1,000,000 rows). The child's own VmHWM (its peak after exec) is printed
   beside it as a check. The run is timed inside the child (interpreter and Django start-up left out), so the
   import figure (upload + run) stays comparable with earlier runs;
-* recompute tiers for 1,000,000 members after a rule change (target: under 20 s).
+* recompute tiers for 1,000,000 members after a rule change (target, SPEC 10.7: ≤ 2 s).
 
 BENCH_MEMBER_ROWS (default 1,000,000) sets the number of rows for a smaller trial run.
 """
@@ -250,9 +250,9 @@ def bench(worker: subprocess.Popen) -> None:
     changed = recompute_member_tiers(rule_set=rules)
     elapsed = time.perf_counter() - started
     print(
-        f"recompute_tiers_{ROWS}  {elapsed:.2f}s  changed={changed:,}  target<20s  {'PASS' if elapsed < 20 else 'FAIL'}"
+        f"recompute_tiers_{ROWS}  {elapsed:.2f}s  changed={changed:,}  target<=2s  {'PASS' if elapsed <= 2 else 'FAIL'}"
     )
-    print(f"BENCH name=recompute_tiers_{ROWS} value={elapsed:.2f} unit=s target=20 cmp=<")
+    print(f"BENCH name=recompute_tiers_{ROWS} value={elapsed:.2f} unit=s target=2 cmp=<=")
     started = time.perf_counter()
     again = recompute_member_tiers(rule_set=rules)
     print(f"recompute_tiers_{ROWS}_second_run  {time.perf_counter() - started:.2f}s  changed={again}")

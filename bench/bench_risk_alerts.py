@@ -1,4 +1,4 @@
-"""Alert refresh over 100,000 risks on PostgreSQL (target: under 5 s, query count independent of the number
+"""Alert refresh over 100,000 risks on PostgreSQL (target, SPEC 10.7: ≤ 1 s, query count independent of the number
 of risks). Uses its own database (BENCH_DATABASE_URL, default concord_bench on the local server), which it
 creates and migrates; prints time and query count at 10,000 and 100,000 risks, and for a second, idle run."""
 
@@ -90,15 +90,15 @@ def main() -> None:
             started = time.perf_counter()
             idle = refresh_alert_levels(now=now)
             idle_elapsed = time.perf_counter() - started
-        verdict = "PASS" if elapsed < 5 else "FAIL"
+        verdict = "PASS" if elapsed <= 1 else "FAIL"
         print(
             f"risk_alert_refresh_{count}  {elapsed:.2f}s  queries={len(ctx.captured_queries)}  "
             f"changed={result.changed} escalations={result.escalations} notifications={result.notifications}  "
-            f"target<5s {verdict if count == 100_000 else ''}".rstrip()
+            f"target<=1s {verdict if count == 100_000 else ''}".rstrip()
         )
         print(f"risk_alert_refresh_{count}_second_run  {idle_elapsed:.2f}s  queries={len(idle_ctx.captured_queries)}  "
               f"changed={idle.changed}")  # fmt: skip
-        target = " target=5 cmp=<" if count == 100_000 else ""
+        target = " target=1 cmp=<=" if count == 100_000 else ""
         print(f"BENCH name=risk_alert_refresh_{count} value={elapsed:.2f} unit=s{target}")
         print(f"BENCH name=risk_alert_refresh_{count}_queries value={len(ctx.captured_queries)} unit=queries")
     assert AlertEvent.objects.count() == result.escalations
