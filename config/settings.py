@@ -123,12 +123,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"].update(
         transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
-# PostgreSQL: parameters bound on the server, and a query a connection runs a second time is prepared, so the
-# same page's queries are planned once per connection instead of once per request (issue 20: home 36-40 ms ->
-# 29-31 ms wall, PostgreSQL's share 40 % -> 28 %). Off with DATABASE_PREPARED_STATEMENTS=0, e.g. behind
-# PgBouncer in transaction pooling mode, which cannot keep a prepared statement between transactions.
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
