@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 
 from core.calendar import is_working_day
 from core.errors import ApplicationError
-from core.messages import Message, encode_params, fill, render
+from core.messages import Message, encode_params, fill, remembering_decode, render
 from core.models import DigestChoice, Notification, NotificationSettings, NotificationVerb
 from core.resilience import publish
 
@@ -105,6 +105,7 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
     for language, group in by_language.items():
         with translation.override(language):  # one activation per language, one translation per message
             templates: dict[str, str] = {}
+            decoder = remembering_decode()
             for row in group:
                 params = encode_params(row.params)
                 template = templates.get(row.message.key)
@@ -116,7 +117,7 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
                         row.message.verb,
                         row.message.key,
                         json.dumps(params, ensure_ascii=False),
-                        fill(row.message, template, params),
+                        fill(row.message, template, params, decoder),
                         row.url,
                         row.object_type,
                         row.object_id,
