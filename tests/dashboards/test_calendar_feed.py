@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -70,7 +71,8 @@ def test_the_feed_holds_my_meetings_milestones_and_due_tasks_with_stable_uids(ap
 
 def test_a_reset_address_stops_the_old_one_and_forged_ones_never_work(api, client, cast, plan):
     old = api(cast.member).get("/api/v1/me/calendar/").json()["url"]
-    assert api(cast.member).get("/api/v1/me/calendar/").json()["url"] == old  # the same until reset
+    with time_machine.travel(timezone.now() + dt.timedelta(days=3)):  # the same until reset, whenever asked
+        assert api(cast.member).get("/api/v1/me/calendar/").json()["url"] == old
     new = api(cast.member).post("/api/v1/me/calendar/reset/").json()["url"]
     assert new != old
     assert client.get(old).status_code == 404
@@ -78,6 +80,15 @@ def test_a_reset_address_stops_the_old_one_and_forged_ones_never_work(api, clien
     token = new.rsplit("/", 1)[1].removesuffix(".ics")
     assert client.get(f"/feeds/calendar/{token[:-2]}xx.ics").status_code == 404
     assert client.get("/feeds/calendar/not-a-token.ics").status_code == 404
+    from django.core import signing
+
+    from dashboards.calendar_feed import SALT
+
+    stamped = signing.dumps({"u": cast.member.pk, "v": 2}, salt=SALT, compress=True)  # as given out before
+    assert client.get(f"/feeds/calendar/{stamped}.ics").status_code == 200
+    assert (
+        client.get(f"/feeds/calendar/{signing.dumps({'u': cast.member.pk, 'v': 1}, salt=SALT)}.ics").status_code == 404
+    )
     cast.member.is_active = False
     cast.member.save()
     assert client.get(new).status_code == 404
