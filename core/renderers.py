@@ -6,8 +6,9 @@ page, and the task list's inline row forms spent over half the page's time in wi
 profiles). :class:`ConcordFormRenderer` writes exactly the HTML Django's own widget templates write
 (``select.html`` with ``select_option.html``, ``input.html`` and the input types that include it,
 ``textarea.html``, each with ``attrs.html``: the same characters, escaping and whitespace;
-``tests/core/test_renderers.py`` compares them) and leaves every other template (and any project override) to
-Django.
+``tests/core/test_renderers.py`` compares them) and leaves every other template to Django. An app that
+overrides one of these widget templates would be bypassed: none does; override the widget's ``template_name``
+instead.
 """
 
 from __future__ import annotations
