@@ -203,6 +203,12 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# --- Company sign-in: LDAP (SPEC 10.5) ----------------------------------------
+# (LDAP section: django-auth-ldap, active when LDAP_SERVER_URI is set; see teams/directory.py.)
+
+# --- Company sign-in: OpenID Connect (SPEC 10.5) -------------------------------
+# (OIDC section: mozilla-django-oidc, active when OIDC_ISSUER is set; LOCAL_LOGIN=0 turns local passwords off.)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -435,6 +441,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Operations: metrics, JSON logs, error reporting (SPEC 10.5) ---------------
+# (Observability section: /metrics, LOG_FORMAT=json with request ids, SENTRY_DSN.)
 
 # --- Concord organisation settings ------------------------------------------
 

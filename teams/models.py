@@ -47,6 +47,14 @@ class Department(models.Model):
         return self.name
 
 
+class Directory(models.TextChoices):
+    """Where a user signs in (SPEC 10.5)."""
+
+    LOCAL = "", _("local account")
+    LDAP = "ldap", _("LDAP directory")
+    OIDC = "oidc", _("OpenID Connect")
+
+
 class User(AbstractUser):
     """A member of staff. Customers are ``members.Member``, not users."""
 
@@ -62,6 +70,12 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
+    # Where the account comes from (SPEC 10.5): "" for a local account with a password here; "ldap" or "oidc" for
+    # one created on first sign-in through the company directory, which stays its source of truth (a directory
+    # account disabled there is deactivated here, see teams.directory).
+    directory = models.CharField(
+        _("directory"), max_length=10, choices=Directory.choices, default=Directory.LOCAL, blank=True, editable=False
     )
 
     class Meta:
