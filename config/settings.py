@@ -7,6 +7,7 @@ needed. Production is this same file with the environment set, checked by
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from datetime import timedelta
@@ -129,6 +130,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis, cache, Celery -------------------------------------------------
 
 REDIS_URL = env.url("REDIS_URL", default=None, schemes=("redis", "rediss", "unix"))
+# Every key Concord writes to Redis — cache entries, Celery queues, bindings, control messages — starts with this
+# prefix. In development and demo mode it is derived from the checkout's folder, so two checkouts (or CI beside a
+# developer) on one Redis never read each other's cache or run each other's tasks; in production it is "concord"
+# on every node, wherever each is installed. REDIS_KEY_PREFIX overrides both (all nodes of one deployment must agree).
+_checkout_prefix = "concord-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:10]
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default=_checkout_prefix if DEBUG or DEMO_MODE else "concord")
 
 # SPEC 10.1 "Dependencies that stall": every Redis and broker call has connect and read timeouts, and a
 # failure opens a short per-process breaker (core/resilience.py) so a frozen Redis costs one timeout, not one per
@@ -141,7 +148,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "core.resilience.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "concord",
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
         }
     }
@@ -159,6 +166,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=1),
     "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
     "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    # kombu's Redis transport prefixes every key and pub/sub channel with it (queues, unacked, bindings, pidbox).
+    "global_keyprefix": f"{REDIS_KEY_PREFIX}:",
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _folder = Path(env.str("CELERY_FILESYSTEM_FOLDER", default=str(BASE_DIR / ".run" / "broker")))
@@ -388,8 +397,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Cookies only over HTTPS. make run (DEBUG off, plain HTTP on this machine) sets SECURE_COOKIES=0.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -14,6 +14,7 @@ from teams import views as team_views
 urlpatterns = [
     *dashboard_urls.site_patterns,
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("inbox/", core_views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", core_views.notification_read, name="notification_read"),
     path("inbox/read-all/", core_views.notification_read_all, name="notification_read_all"),

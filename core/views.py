@@ -8,8 +8,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -82,6 +90,13 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 @require_GET
 def unread_badge(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html#unread-badge", {"unread_count": notification_unread_count(user=request.user)})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on pages without an icon link (Swagger UI, raw API answers): the
+    product's icon, by a permanent redirect to the static file (cached by the browser after the first time)."""
+    return HttpResponsePermanentRedirect(static("concord/favicon.svg"))
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -117,6 +117,7 @@ RULES: dict[str, dict[str, Expectation]] = {
     # --- core and accounts ---------------------------------------------------------------------------------------
     "home": {"GET": ANYONE},
     "healthz": {"GET": PUBLIC},
+    "favicon": {"GET": expect(EVERYONE, status=301, anonymous=301)},  # to the static icon
     "inbox": {"GET": ANYONE},
     "working_calendar": {"GET": ANYONE, "POST": ADMIN_WRITE},
     "notification_settings": {"GET": ANYONE, "POST": ANY_WRITE},
