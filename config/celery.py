@@ -16,6 +16,11 @@ app = Celery("concord")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# The request id of the web request that enqueued a task goes with it into the worker's log lines (SPEC 10.5).
+from core.requestid import connect_celery_signals  # noqa: E402 - after the app, which it does not need
+
+connect_celery_signals()
+
 IMPORT_TASKS = frozenset({"members.run_import"})
 
 

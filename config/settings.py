@@ -64,6 +64,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id (core/requestid.py); then the request metrics
+    # (core/metrics.py), so their latency covers the whole stack below.
+    "core.requestid.RequestIdMiddleware",
+    "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -213,10 +217,100 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # --- Company sign-in: LDAP (SPEC 10.5) ----------------------------------------
-# (LDAP section: django-auth-ldap, active when LDAP_SERVER_URI is set; see teams/directory.py.)
+# Active when LDAP_SERVER_URI is set (django-auth-ldap from requirements-ldap.txt; teams/ldap.py). A person is found
+# with LDAP_USER_FILTER under LDAP_USER_BASE (searching as LDAP_BIND_DN), signs in with their directory password,
+# and is created here on first sign-in with the department named by LDAP_DEPARTMENT_ATTR (teams.directory). A
+# disabled account is one the filter leaves out, e.g. (&(uid=%(user)s)(!(employeeType=disabled))): it cannot sign
+# in, and teams.sync_directory (every 15 minutes) deactivates it here, which revokes its API tokens and sessions.
+LDAP_SERVER_URI = env.url("LDAP_SERVER_URI", default="", schemes=("ldap", "ldaps", "ldapi"))
+LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+LDAP_USER_BASE = env.str("LDAP_USER_BASE", default="")
+LDAP_USER_FILTER = env.str("LDAP_USER_FILTER", default="(uid=%(user)s)")
+# Not in the contract: the attribute holding the username (read from the filter's "(attr=%(user)s)" unless set), the
+# attributes for department and names, StartTLS, and how long a dead directory may keep a sign-in waiting.
+_ldap_user_term = re.search(r"\(([\w;-]+)=%\(user\)s\)", LDAP_USER_FILTER)
+LDAP_USERNAME_ATTR = env.str("LDAP_USERNAME_ATTR", default=_ldap_user_term[1] if _ldap_user_term else "uid")
+LDAP_DEPARTMENT_ATTR = env.str("LDAP_DEPARTMENT_ATTR", default="departmentNumber")
+LDAP_FIRST_NAME_ATTR = env.str("LDAP_FIRST_NAME_ATTR", default="givenName")
+LDAP_LAST_NAME_ATTR = env.str("LDAP_LAST_NAME_ATTR", default="sn")
+LDAP_EMAIL_ATTR = env.str("LDAP_EMAIL_ATTR", default="mail")
+LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+LDAP_TIMEOUT = env.int("LDAP_TIMEOUT", default=5, minimum=1)
+if LDAP_SERVER_URI:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import ldap
+        from django_auth_ldap.config import LDAPSearch
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            f"LDAP_SERVER_URI is set but django-auth-ldap cannot be imported ({error}): "
+            "run `pip install -r requirements-ldap.txt` (python-ldap needs libldap-dev and libsasl2-dev to build)."
+        ) from error
+    if not LDAP_USER_BASE:
+        raise ImproperlyConfiguredEnv("LDAP_USER_BASE must be set when LDAP_SERVER_URI is.")
+    if "%(user)s" not in LDAP_USER_FILTER:
+        raise ImproperlyConfiguredEnv(f"LDAP_USER_FILTER={LDAP_USER_FILTER!r} must contain %(user)s.")
+    AUTH_LDAP_SERVER_URI = LDAP_SERVER_URI
+    AUTH_LDAP_BIND_DN = LDAP_BIND_DN
+    AUTH_LDAP_BIND_PASSWORD = LDAP_BIND_PASSWORD
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(LDAP_USER_BASE, ldap.SCOPE_SUBTREE, LDAP_USER_FILTER)
+    AUTH_LDAP_USER_ATTR_MAP = {
+        "first_name": LDAP_FIRST_NAME_ATTR,
+        "last_name": LDAP_LAST_NAME_ATTR,
+        "email": LDAP_EMAIL_ATTR,
+    }
+    AUTH_LDAP_ALWAYS_UPDATE_USER = True  # name, email and department follow the directory at every sign-in
+    AUTH_LDAP_START_TLS = LDAP_START_TLS
+    # A directory that does not answer costs LDAP_TIMEOUT seconds (connect, then each operation), never a hang.
+    AUTH_LDAP_CONNECTION_OPTIONS = {
+        ldap.OPT_NETWORK_TIMEOUT: LDAP_TIMEOUT,
+        ldap.OPT_TIMEOUT: LDAP_TIMEOUT,
+        ldap.OPT_REFERRALS: 0,
+    }
+    # After axes' backend (locked-out pairs are refused before the directory is asked, and failed directory
+    # passwords count towards the lock-out) and before the local passwords.
+    AUTHENTICATION_BACKENDS.insert(
+        AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend"), "teams.ldap.ConcordLDAPBackend"
+    )
 
 # --- Company sign-in: OpenID Connect (SPEC 10.5) -------------------------------
-# (OIDC section: mozilla-django-oidc, active when OIDC_ISSUER is set; LOCAL_LOGIN=0 turns local passwords off.)
+# Active when OIDC_ISSUER is set (mozilla-django-oidc; teams/oidc.py). The login page then shows "Sign in with
+# OIDC_PROVIDER_NAME"; register <SITE_URL>/oidc/callback/ as the client's redirect URI at the provider. Endpoints
+# come from <OIDC_ISSUER>/.well-known/openid-configuration, fetched at the first sign-in (never at start-up, so a
+# provider that is down cannot stop the site) and kept for an hour; OIDC_OP_*_ENDPOINT set them by hand instead.
+# ID tokens must be RS256-signed with a key of the provider's JWKS, issued by OIDC_ISSUER for OIDC_CLIENT_ID.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+# Not in the contract: the claims read for the username and the department, the button's label, the timeout.
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_DEPARTMENT_CLAIM = env.str("OIDC_DEPARTMENT_CLAIM", default="department")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")  # empty: "your company account"
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+# mozilla-django-oidc's own names; every call to the provider times out after OIDC_TIMEOUT seconds.
+OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=5, minimum=1)
+if OIDC_ISSUER:
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ImproperlyConfiguredEnv("OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set when OIDC_ISSUER is.")
+    AUTHENTICATION_BACKENDS.append("teams.oidc.ConcordOIDCBackend")
+# Local passwords (SPEC 10.5) keep working unless LOCAL_LOGIN=0. Then no local password opens an account — not even
+# a superuser's: give an admin role to a directory account first (README "Company sign-in"). LDAP passwords still
+# work; the model backend stays only for permission checks (teams.oidc.PermissionsOnlyBackend).
+LOCAL_LOGIN = env.bool("LOCAL_LOGIN", default=True)
+if not LOCAL_LOGIN:
+    AUTHENTICATION_BACKENDS[AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend")] = (
+        "teams.oidc.PermissionsOnlyBackend"
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -439,11 +533,31 @@ CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
 
 # --- Logging ----------------------------------------------------------------
 
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id, and task_id/task_name in
+# Celery tasks; python-json-logger). The default stays the plain format. The request id: core/requestid.py.
+from pythonjsonlogger.core import RESERVED_ATTRS as _JSON_LOG_RESERVED  # noqa: E402
+
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfiguredEnv(f"LOG_FORMAT={LOG_FORMAT!r} must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+            # Celery passes a task's arguments and result as the extra "data": never printed (personal data).
+            "reserved_attrs": [*_JSON_LOG_RESERVED, "taskName", "data"],
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
@@ -453,6 +567,45 @@ LOGGING = {
 
 # --- Operations: metrics, JSON logs, error reporting (SPEC 10.5) ---------------
 # (Observability section: /metrics, LOG_FORMAT=json with request ids, SENTRY_DSN.)
+# GET /metrics (core/metrics.py, Prometheus text format) answers only these client addresses or networks (CIDR;
+# the address as core.security.client_ip sees it, so behind the proxy the forwarded one); anyone else gets 404.
+# With several gunicorn workers, set PROMETHEUS_MULTIPROC_DIR (an empty folder, emptied at each start) so the
+# counters of every worker process are added up (prometheus_client's multiprocess mode).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.0/8", "::1"])
+try:
+    import ipaddress as _ipaddress
+
+    for _network in METRICS_ALLOWED_IPS:
+        _ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfiguredEnv(f"METRICS_ALLOWED_IPS: {_error}") from None
+_multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if _multiproc_dir and not os.path.isdir(_multiproc_dir):
+    raise ImproperlyConfiguredEnv(f"PROMETHEUS_MULTIPROC_DIR={_multiproc_dir!r} must be an existing folder.")
+# Prometheus and the load balancer's health checks reach each node directly over plain HTTP inside the network:
+# no redirect to HTTPS for /metrics and /healthz.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$", r"^healthz$"]
+# The gauges read at each scrape: callables yielding prometheus_client metric families (config wires the apps).
+METRICS_GAUGES = [
+    "core.metrics.broker_gauges",
+    "core.metrics.notification_gauges",
+    "members.metrics.import_gauges",
+]
+# Optional error reporting (core/sentry.py): nothing is initialised without SENTRY_DSN. No personal data is sent
+# (send_default_pii off, request bodies, cookies, auth headers, emails and phone numbers scrubbed); traces off
+# unless SENTRY_TRACES_SAMPLE_RATE (0 to 1) says otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production" if not DEBUG else "development")
+try:
+    SENTRY_TRACES_SAMPLE_RATE = float(env.str("SENTRY_TRACES_SAMPLE_RATE", default="0"))
+except ValueError:
+    raise ImproperlyConfiguredEnv("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1.") from None
+if not 0 <= SENTRY_TRACES_SAMPLE_RATE <= 1:
+    raise ImproperlyConfiguredEnv("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1.")
+if SENTRY_DSN:
+    from core.sentry import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
 
 # --- Concord organisation settings ------------------------------------------
 

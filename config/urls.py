@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from campaigns import urls as campaign_urls
+from core import metrics as core_metrics
 from core import views as core_views
 from core.health import healthz
 from dashboards import urls as dashboard_urls
@@ -14,6 +15,7 @@ from teams import views as team_views
 urlpatterns = [
     *dashboard_urls.site_patterns,
     path("healthz", healthz, name="healthz"),
+    path("metrics", core_metrics.metrics, name="metrics"),  # Prometheus (SPEC 10.5): allowed addresses only
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("inbox/", core_views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", core_views.notification_read, name="notification_read"),
@@ -33,6 +35,8 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("reviews/", include("reviews.urls")),
     path("accounts/login/", team_views.ConcordLoginView.as_view(), name="login"),
+    # OpenID Connect sign-in (SPEC 10.5): the button's redirect and the callback; 404 unless OIDC_ISSUER is set.
+    path("oidc/", include("teams.oidc")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

@@ -105,7 +105,13 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+            # The email sweep and the /metrics gauge read only the unsent few, never the whole history.
+            models.Index(
+                fields=["created_at"], name="notification_email_pending", condition=models.Q(email_sent_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.verb} → {self.recipient_id}"

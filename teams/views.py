@@ -20,6 +20,7 @@ from core.permissions import Access, parse_pk
 from core.security import lockout_message
 from core.web import apply_service_errors, safe_next
 
+from . import oidc
 from .forms import ChatChannelForm, MembershipForm, ProfileForm
 from .models import User
 from .permissions import get_team_for_user
@@ -49,15 +50,39 @@ DEMO_ACCOUNTS = (
 )
 
 
+def _login_context(request: HttpRequest) -> dict:
+    """What every rendering of the login page needs: which ways to sign in it offers (the password form unless
+    ``LOCAL_LOGIN=0`` without LDAP; "Sign in with …" when OpenID Connect is set up), why the last company sign-in
+    failed (said once), and the demo accounts in demo mode."""
+    context: dict = {"password_login": oidc.password_login_enabled(), "oidc_login": oidc.enabled()}
+    if context["oidc_login"]:
+        context["oidc_provider"] = oidc.provider_name()
+    code = request.session.pop(oidc.ERROR_SESSION_KEY, None)
+    if isinstance(code, str):
+        context["sign_in_error"] = oidc.error_message(code)
+    if settings.DEMO_MODE and context["password_login"]:
+        context["demo_accounts"] = DEMO_ACCOUNTS
+        context["demo_password"] = "concord-demo"
+    return context
+
+
 class ConcordLoginView(LoginView):
+    """Django's login view with the company sign-in button, and no password check when passwords are off."""
+
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if settings.DEMO_MODE:
-            context["demo_accounts"] = DEMO_ACCOUNTS
-            context["demo_password"] = "concord-demo"
+        context.update(_login_context(self.request))
         return context
+
+    def post(self, request, *args, **kwargs):
+        """Check the password — unless password sign-in is turned off (``LOCAL_LOGIN=0``): then refuse it, 403."""
+        if not oidc.password_login_enabled():
+            context = self.get_context_data(form=self.get_form_class()(request))
+            context["sign_in_error"] = _("Signing in with a password is turned off here.")
+            return self.render_to_response(context, status=403)
+        return super().post(request, *args, **kwargs)
 
 
 def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
@@ -69,10 +94,8 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials=N
 
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     form = AuthenticationForm(request, initial={"username": username})
-    context = {"form": form, "locked_out": lockout_message(), "next": request.POST.get("next", "")}
-    if settings.DEMO_MODE:
-        context["demo_accounts"] = DEMO_ACCOUNTS
-        context["demo_password"] = "concord-demo"
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    context = {"form": form, "locked_out": lockout_message(), "next": next_url, **_login_context(request)}
     return render(request, "registration/login.html", context, status=429)
 
 

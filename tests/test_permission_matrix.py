@@ -117,6 +117,9 @@ RULES: dict[str, dict[str, Expectation]] = {
     # --- core and accounts ---------------------------------------------------------------------------------------
     "home": {"GET": ANYONE},
     "healthz": {"GET": PUBLIC},
+    # Like healthz, no login: what decides is the client address (the test client is 127.0.0.1, allowed by default;
+    # other addresses get 404: tests/core/test_metrics.py).
+    "metrics": {"GET": PUBLIC},
     "favicon": {"GET": expect(EVERYONE, status=301, anonymous=301)},  # to the static icon
     "inbox": {"GET": ANYONE},
     "working_calendar": {"GET": ANYONE, "POST": ADMIN_WRITE},
@@ -139,6 +142,9 @@ RULES: dict[str, dict[str, Expectation]] = {
         "POST": expect(EVERYONE, status=None, anonymous=200),
     },
     "logout": {"POST": expect(EVERYONE, status=None, anonymous=302)},
+    # OpenID Connect sign-in: 404 for everybody while OIDC_ISSUER is unset (tests/teams/test_oidc.py covers the rest).
+    "oidc_authentication_init": {"GET": expect(frozenset(), hidden=EVERYONE, anonymous=404)},
+    "oidc_authentication_callback": {"GET": expect(frozenset(), hidden=EVERYONE, anonymous=404)},
     "password_change": {"GET": ANYONE, "POST": ANY_WRITE},
     "password_change_done": {"GET": ANYONE},
     "admin:index": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -74,9 +75,18 @@ class TokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 429: OpenApiResponse(description="Too many failed logins.")},
+        responses={
+            200: TokenResponseSerializer,
+            403: OpenApiResponse(description="Password sign-in is turned off (LOCAL_LOGIN=0)."),
+            429: OpenApiResponse(description="Too many failed logins."),
+        },
     )
     def post(self, request: Request) -> Response:
+        if not (settings.LOCAL_LOGIN or getattr(settings, "LDAP_SERVER_URI", "")):
+            # LOCAL_LOGIN=0 without LDAP: no password can be checked here (SPEC 10.5), so none is even looked at.
+            return Response(
+                {"detail": _("Signing in with a password is turned off here.")}, status=status.HTTP_403_FORBIDDEN
+            )
         username = request.data.get("username") if hasattr(request.data, "get") else None
         username = username if isinstance(username, str) else ""
         if is_locked_out(request._request, username):
