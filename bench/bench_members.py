@@ -16,6 +16,10 @@
   text (some 900 MB at its peak for 1,000,000 rows). The child's own VmHWM (its peak after exec) is printed
   beside it as a check. The run is timed inside the child (interpreter and Django start-up left out), so the
   import figure (upload + run) stays comparable with earlier runs;
+* a dry run of the same 1,000,000 rows (SPEC 10.6: it validates and counts "would create" / "would update"
+  set-wise per batch, writing no member) — upload + run, in this process, before the real import, on the same
+  empty member table — against the real import (issue 21: the dry run takes no longer than the import), and its
+  counts against the import's;
 * recompute tiers for 1,000,000 members after a rule change (target, SPEC 10.7: ≤ 2 s).
 
 BENCH_MEMBER_ROWS (default 1,000,000) sets the number of rows for a smaller trial run.
@@ -148,6 +152,7 @@ def bench(worker: subprocess.Popen) -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    from members.imports import import_run
     from members.models import ImportJob, Member
     from members.services import import_job_create, tier_rule_set_create
     from members.tiers import recompute_member_tiers
@@ -203,6 +208,17 @@ def bench(worker: subprocess.Popen) -> None:
     print(f"real_table_copy_{ROWS}  {real:.2f}s  {ROWS / real:,.0f} rows/s  (copy of members_member: {indexes} "
           f"indexes, its constraints and foreign keys; {loaded:,} rows loaded)")  # fmt: skip
 
+    # The dry run: the same file through the same pipeline, writing no member.
+    started = time.perf_counter()
+    dry = import_job_create(actor=admin, upload=io.BytesIO(data), filename="bench-dry-run.csv", enqueue=False,
+                            dry_run=True)  # fmt: skip
+    dry_stored = time.perf_counter() - started
+    started = time.perf_counter()
+    dry = import_run(dry.pk)
+    dry_run = time.perf_counter() - started
+    assert Member.objects.count() == 0, "the dry run wrote members"
+    dry_total = dry_stored + dry_run
+
     started = time.perf_counter()
     job = import_job_create(actor=admin, upload=io.BytesIO(data), filename="bench.csv", enqueue=False)
     stored = time.perf_counter() - started
@@ -233,6 +249,14 @@ def bench(worker: subprocess.Popen) -> None:
     print(f"BENCH name=member_import_{ROWS}_vs_real_table_copy value={ratio_real:.2f} unit=x target=3 cmp=<=")
     print(f"BENCH name=member_import_{ROWS}_vs_plain_copy value={ratio_plain:.2f} unit=x")
     print(f"BENCH name=member_import_worker_rss value={peak_kib / 1024:.0f} unit=MB target=300 cmp=<=")
+    ratio_dry = dry_total / total
+    same = (dry.status, dry.created, dry.updated, dry.error_count) == (job.status, job.created, job.updated,
+                                                                      job.error_count)  # fmt: skip
+    print(f"member_import_dry_run_{ROWS}  {dry_total:.2f}s (upload {dry_stored:.2f}s + run {dry_run:.2f}s)  vs import "
+          f"{total:.2f}s: {ratio_dry:.2f}x  target<=1x  {'PASS' if ratio_dry <= 1 else 'FAIL'}  [{dry.status}: would "
+          f"create {dry.created:,}, update {dry.updated:,}, errors {dry.error_count}; "
+          f"{'the same counts as the import' if same else 'COUNTS DIFFER from the import'}]")  # fmt: skip
+    print(f"BENCH name=member_import_dry_run_{ROWS}_vs_import value={ratio_dry:.2f} unit=x target=1 cmp=<=")
     assert Member.objects.count() == ROWS
     with connection.cursor() as cursor:
         cursor.execute(SUMMARY.format(table="members_member"))

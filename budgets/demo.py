@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Channel
 from teams.models import User
 
 from .models import Budget
@@ -24,22 +24,28 @@ WD_2027_LINES = [
     {"category": "emergency", "kind": "flexible", "amount": "1000000.00", "note": "應急資金 Emergency"},
 ]  # fmt: skip
 
+# Channel promotion (6.5 M) is split over the festival playbook's three channels (by name), so that the channel
+# returns page (dashboards/channel_returns.py) has spend per channel to set against the members each brought in.
 WD_2026_LINES = [
     {"category": "tech_development", "kind": "rigid", "amount": "6000000.00"},
-    {"category": "channel_promotion", "kind": "rigid", "amount": "6500000.00"},
+    {"category": "channel_promotion", "kind": "rigid", "amount": "2600000.00", "channel": "APP推送 App push"},
+    {"category": "channel_promotion", "kind": "rigid", "amount": "1900000.00", "channel": "短信 SMS"},
+    {"category": "channel_promotion", "kind": "rigid", "amount": "2000000.00", "channel": "營業廳 Stores"},
     {"category": "benefits_procurement", "kind": "rigid", "amount": "5500000.00"},
     {"category": "materials", "kind": "flexible", "amount": "1500000.00"},
     {"category": "partner_reserve", "kind": "flexible", "amount": "1500000.00"},
     {"category": "emergency", "kind": "flexible", "amount": "1000000.00"},
 ]
 
-# WD-2026's actual spend: (category, amount, date, description)
+# WD-2026's actual spend: (category, channel name or None, amount, date, description)
 WD_2026_SPEND = [
-    ("tech_development", "5400000.00", dt.date(2026, 2, 25), "平臺開發結算 Platform development"),
-    ("channel_promotion", "6100000.00", dt.date(2026, 3, 8), "渠道推廣 Channel promotion"),
-    ("benefits_procurement", "5300000.00", dt.date(2026, 3, 9), "權益採購 Benefits"),
-    ("materials", "1420000.00", dt.date(2026, 2, 26), "物料製作 Creatives (95 %)"),
-    ("partner_reserve", "800000.00", dt.date(2026, 3, 5), "異業合作 Partner co-funding"),
+    ("tech_development", None, "5400000.00", dt.date(2026, 2, 25), "平臺開發結算 Platform development"),
+    ("channel_promotion", "APP推送 App push", "2500000.00", dt.date(2026, 3, 8), "APP推送 App push rounds"),
+    ("channel_promotion", "短信 SMS", "1800000.00", dt.date(2026, 3, 8), "短信 SMS rounds"),
+    ("channel_promotion", "營業廳 Stores", "1800000.00", dt.date(2026, 3, 8), "營業廳 Store promotion"),
+    ("benefits_procurement", None, "5300000.00", dt.date(2026, 3, 9), "權益採購 Benefits"),
+    ("materials", None, "1420000.00", dt.date(2026, 2, 26), "物料製作 Creatives (95 %)"),
+    ("partner_reserve", None, "800000.00", dt.date(2026, 3, 5), "異業合作 Partner co-funding"),
 ]
 
 CE_LINES = [
@@ -55,15 +61,18 @@ def seed_budgets(users: dict[str, User]) -> None:
     lead = users["lead"]
     wd_2026 = Campaign.objects.filter(code="WD-2026").first()
     if wd_2026 is not None and not Budget.objects.filter(campaign=wd_2026).exists():
-        budget = budget_create(actor=lead, campaign=wd_2026, total="22000000.00", lines=WD_2026_LINES,
+        channels = dict(Channel.objects.filter(campaign=wd_2026).values_list("name", "pk"))
+        lines = [{**line, "channel": channels.get(line.get("channel"))} for line in WD_2026_LINES]
+        budget = budget_create(actor=lead, campaign=wd_2026, total="22000000.00", lines=lines,
                                note="2026 女神節預算 Women's Day 2026 budget")  # fmt: skip
         budget_submit(budget=budget, actor=lead)
         for username, role in (("finance", "finance"), ("marketing", "marketing"), ("tech", "tech")):
             signoff_record(budget=budget, signer=users[username], role=role, decision="approve", comment="OK")
         budget.refresh_from_db()
-        lines = {line.category: line for line in budget.lines.all()}
-        for category, amount, date, description in WD_2026_SPEND:
-            expense_record(line=lines[category], actor=lead, amount=amount, date=date, description=description)
+        by_line = {(line.category, line.channel_id): line for line in budget.lines.all()}
+        for category, channel, amount, date, description in WD_2026_SPEND:
+            line = by_line[(category, channels.get(channel))]
+            expense_record(line=line, actor=lead, amount=amount, date=date, description=description)
 
     wd_2027 = Campaign.objects.filter(code="WD-2027").first()
     if wd_2027 is not None and not Budget.objects.filter(campaign=wd_2027).exists():

@@ -17,8 +17,15 @@ from campaigns.api.views import (
     TaskViewSet,
 )
 from core.api.views import CalendarDayViewSet, NotificationSettingsView, NotificationViewSet, TokenView
-from dashboards.api import MyCalendarResetView, MyCalendarView, SearchView
-from members.api.views import ImportErrorsView, ImportJobViewSet, MemberViewSet, TierViewSet
+from dashboards.api import ChannelReturnsView, MyCalendarResetView, MyCalendarView, SearchView
+from members.api.rights import (
+    MemberDataExportView,
+    MemberEraseView,
+    MemberLookupView,
+    MemberRestoreConsentView,
+    MemberWithdrawConsentView,
+)
+from members.api.views import ImportErrorsView, ImportJobViewSet, ImportReportView, MemberViewSet, TierViewSet
 from reviews.api.views import MeetingViewSet, ReviewSeriesViewSet
 from risks.api.views import RiskViewSet
 from teams.api.views import ChatChannelViewSet, DepartmentViewSet, MeView, TeamMemberViewSet, TeamViewSet
@@ -61,6 +68,14 @@ urlpatterns = [
     path("me/calendar/", MyCalendarView.as_view(), name="api-my-calendar"),
     path("me/calendar/reset/", MyCalendarResetView.as_view(), name="api-my-calendar-reset"),
     path("members/imports/<int:pk>/errors.csv", ImportErrorsView.as_view(), name="member-import-errors"),
+    path("members/imports/<int:pk>/report/", ImportReportView.as_view(), name="member-import-report"),
+    path("campaigns/<int:pk>/channel-returns/", ChannelReturnsView.as_view(), name="campaign-channel-returns"),
+    # SPEC 10.6: the phone lookup and a person's PIPL rights (members.lookup, members.rights).
+    path("members/lookup/", MemberLookupView.as_view(), name="member-lookup"),
+    path("members/<int:pk>/erase/", MemberEraseView.as_view(), name="member-erase"),
+    path("members/<int:pk>/withdraw-consent/", MemberWithdrawConsentView.as_view(), name="member-withdraw-consent"),
+    path("members/<int:pk>/restore-consent/", MemberRestoreConsentView.as_view(), name="member-restore-consent"),
+    path("members/<int:pk>/export/", MemberDataExportView.as_view(), name="member-data-export"),
     path("teams/<str:team_pk>/members/", team_members, name="team-members"),
     path("teams/<str:team_pk>/members/<str:user>/", team_member, name="team-member"),
     path("teams/<str:team_pk>/chat-channels/", chat_channels, name="team-chat-channels"),

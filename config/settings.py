@@ -480,6 +480,9 @@ SPECTACULAR_SETTINGS = {
         "SignoffRoleEnum": "budgets.models.SignoffRole",
         "TeamRoleEnum": "core.roles.TeamRole",
         "CalendarDayKindEnum": "core.models.CalendarDayKind",
+        # Members (SPEC 10.6): a tier code is one set wherever it shows (a member's tier, its tier history).
+        "TierEnum": "members.models.TierCode",
+        "PointsReasonEnum": "members.models.PointsReason",
     },
 }
 
@@ -622,3 +625,12 @@ MEMBER_IMPORT_LEASE_SECONDS = env.int("MEMBER_IMPORT_LEASE_SECONDS", default=30,
 MEMBER_IMPORT_MAX_ERROR_ROWS = env.int("MEMBER_IMPORT_MAX_ERROR_ROWS", default=10_000, minimum=1000)
 MEMBER_IMPORT_TIME_LIMIT = env.int("MEMBER_IMPORT_TIME_LIMIT", default=4 * 3600, minimum=60)
 MEMBER_IMPORT_MAX_BYTES = env.int("MEMBER_IMPORT_MAX_BYTES", default=300 * 1024 * 1024, minimum=1024)
+# Members' points (SPEC 10.6): points earned in year Y lapse after 31 December of year Y + this many years
+# (1: the end of the following calendar year; 0: the end of the same year). members.expire_points runs daily.
+MEMBER_POINTS_EXPIRY_YEARS = env.int("MEMBER_POINTS_EXPIRY_YEARS", default=1, minimum=0)
+# Phone lookup by customer service (SPEC 10.6, members.lookup): lookups per user (API and page together); 429 past it.
+MEMBER_LOOKUP_RATE = env.str("MEMBER_LOOKUP_RATE", default="30/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day|[smhd])", MEMBER_LOOKUP_RATE):
+    raise ImproperlyConfiguredEnv(
+        f"MEMBER_LOOKUP_RATE={MEMBER_LOOKUP_RATE!r} must look like 30/minute (per second, minute, hour or day)."
+    )

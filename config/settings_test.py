@@ -12,6 +12,8 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # The API token endpoint's per-address rate (30/minute) would be reached by the suite as a whole, all from
 # 127.0.0.1; tests/core/test_security.py lowers it again to prove the throttle.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "10000/minute"}  # noqa: F405
+# The same for the phone lookup (per user); tests/members/test_lookup.py lowers it to prove the 429.
+MEMBER_LOOKUP_RATE = "10000/minute"
 # Attachments land in a throwaway folder per test run, never in the checkout's media/.
 import tempfile as _tempfile  # noqa: E402
 

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import feeds, home, my_tasks, overview, portfolio, search, summary
+from .views import channel_returns, feeds, home, my_tasks, overview, portfolio, search, summary
 
 campaign_patterns = [
     path("portfolio/", portfolio.portfolio, name="portfolio"),
     path("<int:pk>/", overview.campaign_detail, name="detail"),
     path("<int:pk>/summary/", summary.campaign_summary_page, name="summary"),
+    path("<int:pk>/channel-returns/", channel_returns.channel_returns_page, name="channel_returns"),
+    path(
+        "<int:pk>/channel-returns/rebalance/",
+        channel_returns.channel_returns_rebalance,
+        name="channel_returns_rebalance",
+    ),
 ]
 site_patterns = [
     path("", home.home, name="home"),

@@ -2,7 +2,8 @@
 
 Members, rule sets and imports are read-only here: members change through imports, thresholds through the
 tiers page (members.tiers.tier_rule_set_create, which recomputes tiers and writes the audit ledger). Names and
-phones are masked for staff without ``members.view_pii``, as everywhere else. Benefits are set up here.
+phones are masked for staff without ``members.view_pii``, as everywhere else. Benefits are set up here. The points
+ledger is append-only: read-only here (points are recorded on the member page or through the API).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import Benefit, ImportJob, Member, Redemption, Tier, TierCode, TierRuleSet
+from .models import Benefit, ImportJob, Member, PointsEntry, Redemption, Tier, TierCode, TierRuleSet
 from .permissions import can_view_pii
 from .privacy import mask_name, mask_phone
 
@@ -84,8 +85,9 @@ class TierRuleSetAdmin(admin.ModelAdmin):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["filename", "uploaded_by", "status", "processed", "created", "updated", "error_count", "created_at"]
-    list_filter = ["status"]
+    list_display = ["filename", "uploaded_by", "status", "dry_run", "processed", "created", "updated", "error_count",
+                    "created_at"]  # fmt: skip
+    list_filter = ["status", "dry_run"]
     list_select_related = ["uploaded_by"]
     exclude = ["lease_until"]
 
@@ -103,13 +105,13 @@ class BenefitForm(forms.ModelForm):
 
     class Meta:
         model = Benefit
-        fields = ["name", "partner_brand", "campaign", "tiers", "cost_per_redemption", "issued"]
+        fields = ["name", "partner_brand", "campaign", "tiers", "cost_per_redemption", "points_price", "issued"]
 
 
 @admin.register(Benefit)
 class BenefitAdmin(admin.ModelAdmin):
     form = BenefitForm
-    list_display = ["name", "partner_brand", "campaign", "cost_per_redemption", "issued"]
+    list_display = ["name", "partner_brand", "campaign", "cost_per_redemption", "points_price", "issued"]
     list_filter = ["campaign"]
     search_fields = ["name", "partner_brand"]
     list_select_related = ["campaign"]
@@ -121,3 +123,24 @@ class RedemptionAdmin(admin.ModelAdmin):
     list_select_related = ["benefit", "member"]
     raw_id_fields = ["benefit", "member"]
     list_filter = ["benefit"]
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(admin.ModelAdmin):
+    """The points ledger, read-only: entries are never edited or removed (members.points)."""
+
+    list_display = ["member", "delta", "reason", "note", "created_at", "expires_at", "created_by"]
+    list_filter = ["reason"]
+    list_select_related = ["member", "created_by"]
+    raw_id_fields = ["member", "benefit", "created_by"]
+    search_fields = ["member__external_id"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -40,6 +40,8 @@ def filter_members(members: QuerySet[Member], filters: dict[str, Any], *, pii: b
         members = members.filter(source_channel_id=filters["channel"])
     if filters.get("external_id"):
         members = members.filter(external_id=filters["external_id"])
+    if filters.get("consent") in ("yes", "no", True, False):
+        members = members.filter(consent=filters["consent"] in ("yes", True))
     query = (filters.get("q") or "").strip()
     if query:
         condition = Q(external_id__icontains=query)
@@ -50,6 +52,28 @@ def filter_members(members: QuerySet[Member], filters: dict[str, Any], *, pii: b
                 condition |= Q(phone__icontains=digits)
         members = members.filter(condition)
     return members
+
+
+# The member list's orders (SPEC 10.6), each backed by an index (newest: member_newest; fee: annual_fee;
+# external id: unique), so the first page of a million members is read without sorting them all.
+SORT_ORDERS = {
+    "": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "fee_desc": ("-annual_fee", "-id"),
+    "fee_asc": ("annual_fee", "id"),
+    "external_id": ("external_id",),
+}
+SORT_CHOICES = [
+    ("oldest", _("Oldest first")),
+    ("fee_desc", _("Highest fee first")),
+    ("fee_asc", _("Lowest fee first")),
+    ("external_id", _("External id")),
+]
+
+
+def sort_members(members: QuerySet[Member], sort: str | None) -> QuerySet[Member]:
+    """The member list in the chosen order (newest first unless another is chosen)."""
+    return members.order_by(*SORT_ORDERS.get(sort or "", SORT_ORDERS[""]))
 
 
 class DateInput(forms.DateInput):
@@ -110,8 +134,14 @@ class MemberFilterForm(_ScopeFilterForm):
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("All tiers")), *TierCode.choices])
+    consent = forms.ChoiceField(
+        label=_("Consent"),
+        required=False,
+        choices=[("", _("Any")), ("yes", _("Consent given")), ("no", _("No consent"))],
+    )
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[("", _("Newest first")), *SORT_CHOICES])
 
-    field_order = ["q", "tier", "campaign", "channel"]
+    field_order = ["q", "tier", "campaign", "channel", "consent", "sort"]
 
     def __init__(self, *args: Any, pii: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -142,6 +172,13 @@ class ImportForm(forms.Form):
         label=_("File"),
         help_text=_("CSV (UTF-8 or GBK, as Excel saves it) or XLSX, with a header row."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Check only (dry run)"),
+        required=False,
+        help_text=_(
+            "Reads and checks every row and shows what would be created, updated and refused; changes no member."
+        ),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -200,3 +237,51 @@ class TierRuleSetForm(forms.Form):
             for code in TierCode.values
             if self.cleaned_data.get(f"name_{code}", "").strip()
         }
+
+
+class PointsForm(forms.Form):
+    """Points added or taken on the member page (SPEC 10.6). Earned and redeemed points are given as a positive
+    number (the reason gives the sign); an adjustment may be negative. A benefit is redeemed for its price."""
+
+    reason = forms.ChoiceField(
+        label=_("What happened"),
+        choices=[("earn", _("Earned")), ("redeem", _("Redeemed")), ("adjust", _("Adjustment"))],
+    )
+    points = forms.IntegerField(
+        label=_("Points"),
+        required=False,
+        min_value=-1_000_000,
+        max_value=1_000_000,
+        help_text=_("Earned or redeemed: a positive number. An adjustment may be negative."),
+    )
+    benefit = forms.TypedChoiceField(
+        label=_("Benefit redeemed"), required=False, coerce=int, empty_value=None,
+        help_text=_("Redeeming a benefit takes its price in points; leave the points empty."),
+    )  # fmt: skip
+    expires_at = BoundedDateField(
+        label=_("Points expire after"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Only for points added; by default 31 December of next year."),
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, benefits: list[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["benefit"].choices = [("", _("None"))] + [
+            (b.pk, _("%(name)s (%(price)s points)") % {"name": b.name, "price": b.points_price}) for b in benefits
+        ]
+        if not benefits:
+            del self.fields["benefit"]
+
+    def delta(self) -> int | None:
+        """The signed number of points the service expects (None: a benefit's price)."""
+        points = self.cleaned_data.get("points")
+        if points is None:
+            return None
+        reason = self.cleaned_data.get("reason")
+        if reason == "earn":
+            return abs(points)
+        if reason == "redeem":
+            return -abs(points)
+        return points

@@ -1,6 +1,12 @@
 """Member imports (SPEC 6): CSV (UTF-8 with or without BOM, GBK) and XLSX, upsert by external id, bad rows
 reported by number while good rows are kept, 1,000,000 rows streamed in batches.
 
+People can fix what was refused (SPEC 10.6): every bad field of a row is an error of its own (``row``, ``field``,
+``message``); the refused rows' cells are kept exactly as uploaded (for the first MEMBER_IMPORT_MAX_ERROR_ROWS
+refused rows) with the upload's header, so the error report (members.exports) repeats them in the upload's own
+format and encoding, to be corrected and uploaded again. A dry run goes through the same reading, validation and
+batches, and counts "would create" against "would update" set-wise per batch instead of writing members.
+
 Durability: the uploaded file is stored in the database in chunks (any worker can read it; nothing on a
 local disk). Each batch's members, tier changes, row errors, counters and ``checkpoint`` are committed in
 one transaction under a lock on the job row; a run holds a lease that it renews per batch. A worker that
@@ -14,14 +20,17 @@ import codecs
 import csv
 import datetime as dt
 import io
+import json
 import logging
 import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,12 +44,24 @@ from django.utils.translation import gettext as _
 from campaigns.models import Campaign, Channel
 from core.bulk import copy_rows
 from core.errors import ApplicationError
+from core.exports import FORMULA_STARTS
 from core.permissions import parse_pk, principal_for
 from core.resilience import publish
 from core.validators import clean_phone
 
-from .models import AgeBand, ImportChunk, ImportJob, ImportRowError, ImportStatus, Member, TierChange, TierChangeCause
+from .models import (
+    AgeBand,
+    ImportBadRow,
+    ImportChunk,
+    ImportJob,
+    ImportRowError,
+    ImportStatus,
+    Member,
+    TierChange,
+    TierChangeCause,
+)
 from .permissions import import_boundary, importable_campaigns
+from .rights import erased_external_ids
 from .tiers import rule_set_in_effect, thresholds_of, tier_for
 
 logger = logging.getLogger(__name__)
@@ -63,6 +84,13 @@ MAX_ATTEMPTS = 3
 # Error rows kept per job (the first ones; the job shows 1,000 of them, the report all kept); every error is
 # still counted in ``error_count``. A sheet of a million bad rows no longer writes a million error rows.
 MAX_ERROR_ROWS_KEPT = 10_000
+# A refused row's cells are kept for the error report up to these bounds (a runaway quote can swallow a whole
+# file into one cell): the first 64 cells, each up to 2,000 characters.
+KEPT_CELLS = 64
+KEPT_CELL_CHARS = 2000
+# A spreadsheet runs a cell starting with a formula character as a formula; the error report writes such text
+# with a leading apostrophe (core.exports.defuse), and the import takes that apostrophe off again.
+DEFUSED_STARTS = tuple(f"'{start}" for start in FORMULA_STARTS)
 
 
 def max_error_rows_kept() -> int:
@@ -238,8 +266,9 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
-def _rows(job: ImportJob) -> tuple[list[str], Iterator[list[Any]]]:
-    """The header and an iterator over data rows, streamed from the stored chunks."""
+def _rows(job: ImportJob) -> tuple[list[str], Iterator[list[Any]], list[Any]]:
+    """The header, an iterator over data rows, streamed from the stored chunks, and the header's cells as they
+    are in the file (for the error report)."""
     if job.file_format == "xlsx":
         import openpyxl
 
@@ -266,12 +295,13 @@ def _rows(job: ImportJob) -> tuple[list[str], Iterator[list[Any]]]:
         except Exception as exc:  # a damaged zip, or a zip that is no workbook: openpyxl raises many kinds
             logger.info("Import %s: unreadable workbook (%s)", job.pk, exc.__class__.__name__)
             raise _unreadable_workbook() from exc
-        return header, _xlsx_rows(rows)
+        return header, _xlsx_rows(rows), ["" if c is None else c for c in first[: len(header)]]
     text = io.TextIOWrapper(
         io.BufferedReader(_ChunkReader(_chunks(job)), buffer_size=CHUNK_BYTES), encoding=job.encoding, newline=""
     )
     reader = csv.reader(text)
-    return next(reader, []), reader
+    header = next(reader, [])
+    return header, reader, list(header)
 
 
 def _unreadable_workbook() -> UnreadableFile:
@@ -317,28 +347,53 @@ class Context:
     campaigns: dict[str, int]
     channels: dict[tuple[int, str], int]
     thresholds: list
+    # Today in settings.TIME_ZONE: the join and consent date of a member without a campaign.
     today: dt.date
     default_campaign: int | None = None
     # SPEC 10.1: the campaigns whose members this import may create or update; None = not bounded (admin).
     boundary: list[int] | None = None
+    # Each campaign's time zone, and today there (a member joins on the campaign's date, not UTC's).
+    zones: dict[int, str] = field(default_factory=dict)
+    dates: dict[int | None, dt.date] = field(default_factory=dict)
+
+    def refresh_dates(self, now: dt.datetime | None = None) -> None:
+        """Today in each campaign's time zone (and settings.TIME_ZONE for no campaign), as of ``now``."""
+        now = now or timezone.now()
+        by_zone = {name: now.astimezone(_zone(name)).date() for name in {*self.zones.values(), settings.TIME_ZONE}}
+        self.today = by_zone[settings.TIME_ZONE]
+        self.dates = {pk: by_zone[name] for pk, name in self.zones.items()}
+        self.dates[None] = self.today
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):  # validated on the campaign; a zone the system no longer knows falls back
+        return ZoneInfo(settings.TIME_ZONE)
 
 
 def _context(job: ImportJob) -> Context:
     boundary = import_boundary(job.uploaded_by)
     writable = Campaign.objects.all() if boundary is None else Campaign.objects.filter(pk__in=boundary)
-    campaigns = {code.lower(): pk for pk, code in writable.values_list("pk", "code")}
+    campaigns, zones = {}, {}
+    for pk, code, zone in writable.values_list("pk", "code", "time_zone"):
+        campaigns[code.lower()] = pk
+        zones[pk] = zone or settings.TIME_ZONE
     channels = {
         (cid, name.lower()): pk
         for pk, cid, name in Channel.objects.filter(campaign__in=writable).values_list("pk", "campaign_id", "name")
     }
-    return Context(
+    ctx = Context(
         campaigns,
         channels,
         thresholds_of(rule_set_in_effect()),
         timezone.localdate(),
         default_campaign=job.campaign_id,
         boundary=boundary,
+        zones=zones,
     )
+    ctx.refresh_dates()
+    return ctx
 
 
 def _clean_fee(raw: str) -> Decimal:
@@ -351,58 +406,92 @@ def _clean_fee(raw: str) -> Decimal:
     return fee
 
 
-def _clean(values: dict[str, str], ctx: Context) -> tuple[tuple | None, str | None]:
-    """A validated row as a tuple for the member table, or the reason it is refused."""
+def _undefuse(value: str) -> str:
+    """Text as it was before the error report guarded it against formulas (``'=x`` back to ``=x``)."""
+    return value[1:] if value.startswith(DEFUSED_STARTS) else value
+
+
+def _clean(values: dict[str, str], ctx: Context) -> tuple[tuple | None, list[tuple[str, str]] | None]:
+    """A validated row as a tuple for the member table, or every reason it is refused: one ``(field, message)``
+    per bad field (SPEC 10.6), so a row is fixed in one go."""
+    errors: list[tuple[str, str]] = []
     external_id = values.get("external_id", "").strip()
+    if external_id and external_id[0] == "'":  # cheaper than startswith, row after row
+        external_id = _undefuse(external_id)
     if not external_id:
-        return None, _("external_id is missing")
-    if len(external_id) > 64:
-        return None, _("external_id is longer than 64 characters")
+        errors.append(("external_id", _("external_id is missing")))
+    elif len(external_id) > 64:
+        errors.append(("external_id", _("external_id is longer than 64 characters")))
     name = values.get("name", "").strip()
+    if name and name[0] == "'":
+        name = _undefuse(name)
     if not name:
-        return None, _("name is missing")
-    if len(name) > 100:
-        return None, _("name is longer than 100 characters")
+        errors.append(("name", _("name is missing")))
+    elif len(name) > 100:
+        errors.append(("name", _("name is longer than 100 characters")))
     try:
         phone = clean_phone(values.get("phone", ""))  # NFKC, then the one phone rule (core.validators)
     except ValidationError:
-        return None, _("phone %(phone)s is not a phone number") % {"phone": values.get("phone", "")[:20]}
+        phone = ""
+        errors.append(("phone", _("phone %(phone)s is not a phone number") % {"phone": values.get("phone", "")[:20]}))
     try:
         fee = _clean_fee(values.get("annual_fee", ""))
     except (InvalidOperation, ValueError):
-        return None, _("annual_fee %(fee)s is not an amount in CNY (e.g. 199.99)") % {
-            "fee": values.get("annual_fee", "")[:20]
-        }
+        fee = None
+        errors.append(
+            (
+                "annual_fee",
+                _("annual_fee %(fee)s is not an amount in CNY (e.g. 199.99)")
+                % {"fee": values.get("annual_fee", "")[:20]},
+            )
+        )
     band = values.get("age_band", "")
     if band and band not in AGE_BANDS:
         band = band.replace("–", "-").replace("—", "-")
-    if band and band not in AGE_BANDS:
-        return None, _("age_band %(band)s is not one of 18-24, 25-34, 35+") % {"band": band[:10]}
+        if band not in AGE_BANDS:
+            errors.append(("age_band", _("age_band %(band)s is not one of 18-24, 25-34, 35+") % {"band": band[:10]}))
     consent_raw = values.get("consent", "").strip().lower()
     if consent_raw in TRUE:
         consent = True
     elif consent_raw in FALSE:
         consent = False
     else:
-        return None, _("consent %(value)s is not yes/no") % {"value": consent_raw[:10]}
+        consent = False
+        errors.append(("consent", _("consent %(value)s is not yes/no") % {"value": consent_raw[:10]}))
     campaign_id, channel_id = ctx.default_campaign, None
     code = values.get("source_campaign", "").strip()
+    if code and code[0] == "'":
+        code = _undefuse(code)
     if code:
         # One answer for an unknown code and another team's campaign (SPEC 10.1: nothing revealed).
         campaign_id = ctx.campaigns.get(code.lower())
         if campaign_id is None:
-            return None, _("source_campaign %(code)s is not a campaign you can import into") % {"code": code[:40]}
+            errors.append(
+                (
+                    "source_campaign",
+                    _("source_campaign %(code)s is not a campaign you can import into") % {"code": code[:40]},
+                )
+            )
     channel = values.get("source_channel", "").strip()
-    if channel:
+    if channel and channel[0] == "'":
+        channel = _undefuse(channel)
+    if channel and not (code and campaign_id is None):  # an unknown campaign's channels cannot be checked
         if campaign_id is None:
-            return None, _("source_channel needs a source_campaign")
-        channel_id = ctx.channels.get((campaign_id, channel.lower()))
-        if channel_id is None:
-            return None, _("source_channel %(name)s is not a channel of %(code)s") % {
-                "name": channel[:60],
-                "code": code[:40],
-            }
+            errors.append(("source_channel", _("source_channel needs a source_campaign")))
+        else:
+            channel_id = ctx.channels.get((campaign_id, channel.lower()))
+            if channel_id is None:
+                errors.append(
+                    (
+                        "source_channel",
+                        _("source_channel %(name)s is not a channel of %(code)s")
+                        % {"name": channel[:60], "code": code[:40]},
+                    )
+                )
+    if errors:
+        return None, errors
     tier = tier_for(fee, ctx.thresholds)
+    today = ctx.dates.get(campaign_id, ctx.today)  # the campaign's date: joined (and consented) there, today
     return (
         external_id,
         name,
@@ -411,9 +500,10 @@ def _clean(values: dict[str, str], ctx: Context) -> tuple[tuple | None, str | No
         fee,
         tier,
         consent,
-        ctx.today if consent else None,
+        today if consent else None,
         campaign_id,
         channel_id,
+        today,
     ), None
 
 
@@ -465,17 +555,33 @@ class LeaseLost(Exception):
 
 
 def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | None:
+    """Run (or resume) one import: read, validate, and commit it batch by batch — or, for a dry run, count what
+    it would create and update without writing a member."""
     batch_rows = batch_rows or getattr(settings, "MEMBER_IMPORT_BATCH_ROWS", BATCH_ROWS)
     job = _claim(job_id)
     if job is None:
         return None
+    if job.dry_run and job.checkpoint:
+        job = _restart_dry_run(job)  # what earlier batches "created" lived in the dead run's connection
+    would = _WouldBe() if job.dry_run else None
+    try:
+        return _import_run(job, batch_rows, would)
+    finally:
+        if would is not None:
+            would.close()
+
+
+def _import_run(job: ImportJob, batch_rows: int, would: _WouldBe | None) -> ImportJob | None:
     number = 0  # the last data row read, for a message about where the file broke
     try:
         if job.file_format == "csv" and not job.encoding:
             total, encoding = _scan(job)
             ImportJob.objects.filter(pk=job.pk).update(total_rows=total, encoding=encoding)
             job.refresh_from_db()
-        header, rows = _rows(job)
+        header, rows, raw_header = _rows(job)
+        if not job.header:
+            job.header = _kept_cells(raw_header)
+            ImportJob.objects.filter(pk=job.pk).update(header=job.header)
         _renew_lease(job)
         columns = [str(h).strip().lower().lstrip("\ufeff") for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
@@ -492,8 +598,9 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
             job.refresh_from_db()
             return job
         checkpoint = job.checkpoint
-        good: list[tuple[int, tuple]] = []
-        bad: list[tuple[int, str]] = []
+        # (row number, record, the row's cells) and (row number, [(field, message)], the row's cells)
+        good: list[tuple[int, tuple, list]] = []
+        bad: list[tuple[int, list[tuple[str, str]], list]] = []
         number = 0
         # In a sheet, empty rows are errors only when data follows them: trailing ones (a sheet formatted down to
         # row 1,048,576) are ignored. A batch never ends inside a run of them, so a resumed run judges them alike.
@@ -513,16 +620,17 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
                 continue
             if empty_from is not None:
                 room = max(0, max_error_rows_kept() - len(bad))
-                bad.extend((n, _("the row is empty")) for n in range(empty_from, min(number, empty_from + room)))
+                empty = [("", _("the row is empty"))]
+                bad.extend((n, empty, []) for n in range(empty_from, min(number, empty_from + room)))
                 skipped += max(0, number - empty_from - room)
                 empty_from = None
             last_real = number
             if lines is not None and last_line > first_line:
-                bad.append((number, _("a quote opened in this row is never closed, so lines %(first)d–%(last)d of the "
-                                      "file were read as one row; close the quote and upload the file again")
-                            % {"first": first_line, "last": last_line}))  # fmt: skip
+                bad.append((number, [("", _("a quote opened in this row is never closed, so lines %(first)d–%(last)d "
+                                            "of the file were read as one row; close the quote and upload the file "
+                                            "again") % {"first": first_line, "last": last_line})], row))  # fmt: skip
             elif not any(str(cell).strip() for cell in row):
-                bad.append((number, _("the row is empty")))
+                bad.append((number, [("", _("the row is empty"))], row))
             else:
                 width = len(row)
                 values = {
@@ -530,15 +638,17 @@ def import_run(job_id: int, *, batch_rows: int | None = None) -> ImportJob | Non
                 }
                 if job.file_format == "xlsx" and values.get("annual_fee"):
                     values["annual_fee"] = _xlsx_number(row[index["annual_fee"]])
-                record, error = _clean(values, ctx)
-                if error:
-                    bad.append((number, error))
+                record, errors = _clean(values, ctx)
+                if errors:
+                    bad.append((number, errors, row))
                 else:
-                    good.append((number, record))
+                    good.append((number, record, row))
             if number - checkpoint >= batch_rows:
-                _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=number, skipped=skipped)
+                _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=number, skipped=skipped, would=would)
                 checkpoint, good, bad, skipped = number, [], [], 0
-        _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=last_real, final=True, skipped=skipped)
+                ctx.refresh_dates()  # a long import that passes midnight dates the later members on the new day
+        _commit_batch(job, ctx, good, bad, previous=checkpoint, upto=last_real, final=True, skipped=skipped,
+                      would=would)  # fmt: skip
     except LeaseLost:
         return None
     except UnicodeDecodeError:
@@ -573,11 +683,11 @@ def _fail(job: ImportJob, message: str) -> None:
         ImportChunk.objects.filter(job_id=job.pk).delete()  # SPEC 10.1: the upload goes when the job ends
 
 
-def _outside_boundary(ctx: Context, good: list[tuple[int, tuple]]) -> set[str]:
+def _outside_boundary(ctx: Context, good: list[tuple[int, tuple, list]]) -> set[str]:
     """The external ids of the batch that belong to members outside the importer's boundary (one query)."""
     if ctx.boundary is None or not good:
         return set()
-    ids = list({record[0] for _number, record in good})
+    ids = list({record[0] for _number, record, _cells in good})
     return set(
         Member.objects.filter(external_id__in=ids)
         .exclude(source_campaign_id__in=ctx.boundary)
@@ -588,16 +698,18 @@ def _outside_boundary(ctx: Context, good: list[tuple[int, tuple]]) -> set[str]:
 def _commit_batch(
     job: ImportJob,
     ctx: Context,
-    good: list[tuple[int, tuple]],
-    bad: list[tuple[int, str]],
+    good: list[tuple[int, tuple, list]],
+    bad: list[tuple[int, list[tuple[str, str]], list]],
     *,
     previous: int,
     upto: int,
     final: bool = False,
     skipped: int = 0,
+    would: _WouldBe | None = None,
 ) -> None:
     """Commit one batch. ``skipped`` counts error rows of the batch that were not even listed (an empty run
-    longer than the cap); all errors are counted, the first max_error_rows_kept() of the job are kept."""
+    longer than the cap); all errors are counted, the first max_error_rows_kept() refused rows of the job are
+    kept, each with all its bad fields and its cells as uploaded. A dry run (``would``) writes no member."""
     now = timezone.now()
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -607,21 +719,36 @@ def _commit_batch(
         if foreign:
             # SPEC 10.1: an error row that changes nothing and says nothing about the member it names.
             refused = _("external_id %(id)s is not a member of your campaigns, so this import cannot change it")
-            bad = bad + [(n, refused % {"id": r[0][:64]}) for n, r in good if r[0] in foreign]
-            good = [(n, r) for n, r in good if r[0] not in foreign]
+            bad = bad + [(n, [("external_id", refused % {"id": r[0][:64]})], c) for n, r, c in good if r[0] in foreign]
+            good = [(n, r, c) for n, r, c in good if r[0] not in foreign]
+        # SPEC 10.6 (members.rights): an erased member stays erased until an admin restores consent. Its rows are
+        # errors that change nothing, and keep only the external id of their cells (not the erased name or phone).
+        erased = erased_external_ids(r[0] for _n, r, _c in good)
+        if erased:
+            gone = _("erased at the person's request")
+            bad = bad + [(n, [("external_id", gone)], [x if str(x).strip() == r[0] else "" for x in c])
+                         for n, r, c in good if r[0] in erased]  # fmt: skip
+            good = [(n, r, c) for n, r, c in good if r[0] not in erased]
         # The last occurrence of an external id in a batch wins.
-        latest = {record[0]: record for _number, record in good}
-        created, updated = _upsert(job, list(latest.values()), now, boundary=ctx.boundary)
+        latest = {record[0]: record for _number, record, _cells in good}
+        if would is not None:
+            created, updated = would.count(list(latest))
+        else:
+            created, updated = _upsert(job, list(latest.values()), now, boundary=ctx.boundary)
         room = max(0, max_error_rows_kept() - locked.error_count)
         if bad and room:
-            kept = sorted(bad)[:room]
-            copy_rows(ImportRowError, ["job_id", "row", "message"], [(job.pk, n, m[:500]) for n, m in kept])
+            kept = sorted(bad, key=itemgetter(0))[:room]
+            copy_rows(ImportRowError, ["job_id", "row", "field", "message"],
+                      [(job.pk, n, f, m[:500]) for n, errors, _cells in kept for f, m in errors])  # fmt: skip
+            copy_rows(ImportBadRow, ["job_id", "row", "values"],
+                      [(job.pk, n, json.dumps(_kept_cells(cells), ensure_ascii=False)) for n, _e, cells in kept])  # fmt: skip
         changes = {
             "checkpoint": upto,
             "processed": F("processed") + (upto - previous),
             "created": F("created") + created,
             "updated": F("updated") + updated,
             "error_count": F("error_count") + len(bad) + skipped,
+            "bad_fields": F("bad_fields") + sum(len(errors) for _n, errors, _c in bad) + skipped,
             "heartbeat_at": now,
             "lease_until": now + dt.timedelta(seconds=lease_seconds()),
         }
@@ -632,6 +759,104 @@ def _commit_batch(
             ImportChunk.objects.filter(job_id=job.pk).delete()  # SPEC 10.1: the upload goes when the job ends
 
 
+def _kept_cells(cells: Any) -> list[Any]:
+    """A row's cells as JSON, bounded (KEPT_CELLS, KEPT_CELL_CHARS): text and numbers as they are; a sheet's dates
+    and times as ``{"date": …}``, ``{"datetime": …}``, ``{"time": …}`` so the XLSX report writes them back as
+    dates and times."""
+    kept: list[Any] = []
+    for cell in list(cells or ())[:KEPT_CELLS]:
+        if cell is None or isinstance(cell, bool | int):
+            kept.append(cell)
+        elif isinstance(cell, float):
+            kept.append(cell if cell == cell and cell not in (float("inf"), float("-inf")) else str(cell))
+        elif isinstance(cell, dt.datetime):
+            kept.append({"datetime": cell.isoformat()})
+        elif isinstance(cell, dt.date):
+            kept.append({"date": cell.isoformat()})
+        elif isinstance(cell, dt.time):
+            kept.append({"time": cell.isoformat()})
+        elif isinstance(cell, dt.timedelta):
+            kept.append(str(cell))
+        else:
+            kept.append(str(cell)[:KEPT_CELL_CHARS])
+    return kept
+
+
+def original_cell(value: Any) -> Any:
+    """A kept cell back as the value it was in the upload (see :func:`_kept_cells`)."""
+    if isinstance(value, dict):
+        for kind, parse in (("datetime", dt.datetime), ("date", dt.date), ("time", dt.time)):
+            if kind in value:
+                try:
+                    return parse.fromisoformat(str(value[kind]))
+                except ValueError:
+                    return str(value[kind])
+        return ""
+    return value
+
+
+def _restart_dry_run(job: ImportJob) -> ImportJob:
+    """A dry run that a dead worker left halfway starts again from the first row: its "already created" ids were
+    kept only in that run's database session, and starting over writes no member either."""
+    with transaction.atomic():
+        ImportRowError.objects.filter(job_id=job.pk).delete()
+        ImportBadRow.objects.filter(job_id=job.pk).delete()
+        ImportJob.objects.filter(pk=job.pk).update(
+            checkpoint=0, processed=0, created=0, updated=0, error_count=0, bad_fields=0
+        )
+    job.refresh_from_db()
+    return job
+
+
+class _WouldBe:
+    """A dry run's count of what the import would create and what it would update, batch by batch, set-wise:
+    an external id is an update when a member has it or an earlier batch of this run would have created it.
+    On PostgreSQL the ids "created" so far sit in a temporary table of the run's session (no memory growing with
+    the file); elsewhere (SQLite, small files) in a set."""
+
+    TABLE = "member_dry_run_seen"
+
+    def __init__(self) -> None:
+        self.postgres = connection.vendor == "postgresql"
+        self.seen: set[str] = set()
+        if self.postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {self.TABLE} (external_id varchar(64) PRIMARY KEY)")
+                cursor.execute(f"TRUNCATE {self.TABLE}")
+
+    def count(self, ids: list[str]) -> tuple[int, int]:
+        """(would create, would update) for a batch's distinct external ids."""
+        if not ids:
+            return 0, 0
+        if self.postgres:
+            member = Member._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT s.id FROM unnest(%s::varchar[]) AS s(id) WHERE NOT EXISTS "  # noqa: S608
+                    f"(SELECT 1 FROM {member} m WHERE m.external_id = s.id) AND NOT EXISTS "
+                    f"(SELECT 1 FROM {self.TABLE} d WHERE d.external_id = s.id)",
+                    [ids],
+                )
+                new = [row[0] for row in cursor.fetchall()]
+                if new:
+                    cursor.execute(f"INSERT INTO {self.TABLE} (external_id) SELECT unnest(%s::varchar[])", [new])  # noqa: S608
+            return len(new), len(ids) - len(new)
+        existing = set(Member.objects.filter(external_id__in=ids).values_list("external_id", flat=True))
+        new = [i for i in ids if i not in existing and i not in self.seen]
+        self.seen.update(new)
+        return len(new), len(ids) - len(new)
+
+    def close(self) -> None:
+        """Drop the temporary table (the worker's session lives on for other jobs)."""
+        self.seen = set()
+        if self.postgres:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            except Exception:  # a broken connection took the table with it
+                logger.info("Could not drop the dry run's temporary table.", exc_info=True)
+
+
 def _upsert(job: ImportJob, records: list[tuple], now: dt.datetime, *, boundary: list[int] | None) -> tuple[int, int]:
     if not records:
         return 0, 0
@@ -640,8 +865,9 @@ def _upsert(job: ImportJob, records: list[tuple], now: dt.datetime, *, boundary:
     return _upsert_generic(job, records, now)
 
 
+# The order of _clean's record; joined_at is today in the campaign's time zone (Context.dates).
 STAGE_COLUMNS = ("external_id", "name", "phone", "age_band", "annual_fee", "tier", "consent", "consent_at",
-                 "source_campaign_id", "source_channel_id")  # fmt: skip
+                 "source_campaign_id", "source_channel_id", "joined_at")  # fmt: skip
 
 
 def _upsert_postgres(
@@ -661,7 +887,7 @@ def _upsert_postgres(
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS member_import_stage (external_id varchar(64), name varchar(100), "
             "phone varchar(20), age_band varchar(5), annual_fee numeric(10,2), tier varchar(10), consent boolean, "
-            "consent_at date, source_campaign_id bigint, source_channel_id bigint) ON COMMIT DELETE ROWS"
+            "consent_at date, source_campaign_id bigint, source_channel_id bigint, joined_at date) ON COMMIT DELETE ROWS"
         )
         # Also emptied here: a caller's surrounding transaction would otherwise carry rows into the next batch.
         cursor.execute("TRUNCATE member_import_stage")
@@ -678,7 +904,7 @@ def _upsert_postgres(
             f"WITH up AS (INSERT INTO {member} (external_id, name, phone, age_band, annual_fee, tier, consent, "  # noqa: S608
             f"consent_at, source_campaign_id, source_channel_id, tags, joined_at, created_at, updated_at) "
             f"SELECT external_id, name, phone, age_band, annual_fee, tier, consent, consent_at, source_campaign_id, "
-            f"source_channel_id, '[]'::jsonb, %s, %s, %s FROM member_import_stage "
+            f"source_channel_id, '[]'::jsonb, joined_at, %s, %s FROM member_import_stage "
             f"ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone, "
             f"age_band = EXCLUDED.age_band, annual_fee = EXCLUDED.annual_fee, tier = EXCLUDED.tier, "
             f"consent = EXCLUDED.consent, consent_at = CASE WHEN NOT EXCLUDED.consent THEN NULL "
@@ -687,7 +913,7 @@ def _upsert_postgres(
             f"source_channel_id = COALESCE(EXCLUDED.source_channel_id, {member}.source_channel_id), "
             f"updated_at = EXCLUDED.updated_at{guard_update} RETURNING (xmax = 0) AS inserted) "
             f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
-            [now.date(), now, now, *guard_params],
+            [now, now, *guard_params],
         )
         created, updated = cursor.fetchone()
     return created, updated
@@ -697,12 +923,12 @@ def _upsert_generic(job: ImportJob, records: list[tuple], now: dt.datetime) -> t
     """The same effects with Django bulk operations (SQLite, small files)."""
     existing = {m.external_id: m for m in Member.objects.filter(external_id__in=[r[0] for r in records])}
     new, changed, tier_changes = [], [], []
-    for ext, name, phone, band, fee, tier, consent, consent_at, campaign_id, channel_id in records:
+    for ext, name, phone, band, fee, tier, consent, consent_at, campaign_id, channel_id, joined in records:
         member = existing.get(ext)
         if member is None:
             new.append(Member(external_id=ext, name=name, phone=phone, age_band=band, annual_fee=fee, tier=tier,
                               consent=consent, consent_at=consent_at, source_campaign_id=campaign_id,
-                              source_channel_id=channel_id, joined_at=now.date()))  # fmt: skip
+                              source_channel_id=channel_id, joined_at=joined))  # fmt: skip
             continue
         if member.tier != tier:
             tier_changes.append(TierChange(member=member, from_tier=member.tier, to_tier=tier, cause=TierChangeCause.IMPORT,

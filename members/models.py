@@ -92,6 +92,9 @@ class Member(models.Model):
     tier = models.CharField(_("tier"), max_length=10, choices=TierCode.choices, default=TierCode.BASIC, db_index=True)
     consent = models.BooleanField(_("consent given (PIPL)"), default=False)
     consent_at = models.DateField(_("consent date"), null=True, blank=True, validators=[validate_date_in_bounds])
+    # The points balance (SPEC 10.6): always the sum of the member's PointsEntry deltas, written only by
+    # members.points under a row lock. db_default: imports insert members with raw SQL that names no points.
+    points = models.BigIntegerField(_("points"), default=0, db_default=0)
     # Indexed by the (source_campaign, tier) index below; its own index would only slow imports down.
     source_campaign = models.ForeignKey(
         Campaign, verbose_name=_("source campaign"), null=True, blank=True, on_delete=models.SET_NULL,
@@ -103,18 +106,29 @@ class Member(models.Model):
     )  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # SPEC 10.6 "erase": when the person's name, phone and tags were erased at their request (members.rights).
+    # Set, the member is left out of every import of its external id until an admin restores consent.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("member")
         verbose_name_plural = _("members")
         permissions = [("view_pii", _("Can see members' names and phone numbers unmasked and export them"))]
-        constraints = [models.CheckConstraint(condition=Q(annual_fee__gte=0), name="member_fee_non_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(annual_fee__gte=0), name="member_fee_non_negative"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="member_points_non_negative"),
+        ]
         indexes = [
             models.Index(fields=["source_campaign", "tier"]),
             models.Index(fields=["annual_fee"]),
             # The member list's order (newest first): its first page without sorting every visible member.
             models.Index(fields=["-created_at", "-id"], name="member_newest"),
+            # The phone lookup (SPEC 10.6, members.lookup): exact numbers only; members without one stay out of it.
+            models.Index(fields=["phone"], name="member_phone", condition=~Q(phone="")),
+            # Each import batch asks which of its external ids were erased (members.rights): a tiny index, as
+            # few members are erased, that imports never write to (they insert members that are not erased).
+            models.Index(fields=["external_id"], name="member_erased", condition=Q(erased_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -181,6 +195,11 @@ class ImportJob(models.Model):
     error_count = models.BigIntegerField(default=0)
     message = models.CharField(max_length=500, blank=True)
     encoding = models.CharField(max_length=12, blank=True)
+    # SPEC 10.6: a dry run validates and counts as the import would, writing no member.
+    dry_run = models.BooleanField(default=False)
+    # The upload's header row as it was (the fixable error report repeats it), and every bad field counted.
+    header = models.JSONField(default=list, blank=True)
+    bad_fields = models.BigIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -220,13 +239,38 @@ class ImportChunk(models.Model):
 
 
 class ImportRowError(models.Model):
+    """One bad field of a refused row (SPEC 10.6); ``field`` is empty for a row refused as a whole (empty, or a
+    quote never closed). ``row`` 1 is the first data row, line 2 of the sheet."""
+
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     row = models.BigIntegerField()
+    field = models.CharField(max_length=40, blank=True)
     message = models.CharField(max_length=500)
 
     class Meta:
         ordering = ["job", "row", "id"]
-        constraints = [models.UniqueConstraint(fields=["job", "row"], name="one_error_per_row")]
+        constraints = [models.UniqueConstraint(fields=["job", "row", "field"], name="one_error_per_row_field")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} row {self.row} {self.field}".rstrip()
+
+    @property
+    def line(self) -> int:
+        """The row's line in the sheet as Excel numbers it (the header is line 1)."""
+        return self.row + 1
+
+
+class ImportBadRow(models.Model):
+    """A refused row's cells exactly as uploaded (kept for the first MEMBER_IMPORT_MAX_ERROR_ROWS refused rows),
+    so the error report can repeat them to be fixed and uploaded again."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="bad_rows")
+    row = models.BigIntegerField()
+    values = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["job", "row"]
+        constraints = [models.UniqueConstraint(fields=["job", "row"], name="one_bad_row_per_row")]
 
     def __str__(self) -> str:
         return f"{self.job_id} row {self.row}"
@@ -244,6 +288,11 @@ class Benefit(models.Model):
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="benefits")  # fmt: skip
     issued = models.PositiveIntegerField(_("issued"), default=0, help_text=_("How many were offered to members."))
+    # SPEC 10.6: a member of one of ``tiers`` may redeem it for this many points (members.points); empty: not for points.
+    points_price = models.PositiveIntegerField(
+        _("price in points"), null=True, blank=True,
+        help_text=_("Members of its tiers may redeem it for this many points. Leave empty if it is not for points."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["name"]
@@ -265,3 +314,58 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.benefit_id} {self.member_id}"
+
+
+class PointsReason(models.TextChoices):
+    """Why a member's points changed (SPEC 10.6): earned, spent (redeemed), corrected, or lapsed."""
+
+    EARN = "earn", _("Earned")
+    REDEEM = "redeem", _("Redeemed")
+    ADJUST = "adjust", _("Adjusted")
+    EXPIRE = "expire", _("Expired")
+
+
+class PointsEntry(models.Model):
+    """One line of a member's points ledger (積分). Append-only: entries are never edited (a database trigger
+    refuses UPDATE); a correction is a new ``adjust`` entry. Positive entries carry the day after which their
+    points lapse (``expires_at``); members.points explains the order in which points are used and expire."""
+
+    # Indexes: the ledger takes a row per member on the day points lapse (1,000,000 at once), and each index costs
+    # that many insertions. points_entry_member_newest serves every lookup by member; a user or benefit removed
+    # (rare; users never are) scans the ledger instead.
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="points_entries", db_index=False
+    )
+    delta = models.IntegerField(_("points"))
+    reason = models.CharField(_("reason"), max_length=8, choices=PointsReason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    benefit = models.ForeignKey(
+        "Benefit", verbose_name=_("benefit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("recorded at"))
+    expires_at = models.DateField(_("expires after"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_index=False,
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="points_entry_not_zero"),
+            models.CheckConstraint(condition=Q(reason__in=PointsReason.values), name="points_entry_reason_valid"),
+            # Earning adds, redeeming and expiry take away; an adjustment goes either way.
+            models.CheckConstraint(
+                condition=Q(reason="adjust")
+                | Q(reason="earn", delta__gt=0)
+                | Q(reason__in=["redeem", "expire"], delta__lt=0),
+                name="points_entry_sign_matches_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "-created_at", "-id"], name="points_entry_member_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.delta:+d} ({self.reason})"

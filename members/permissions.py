@@ -56,3 +56,18 @@ def can_import(user: Any) -> bool:
     """Lead or deputy of any team, or an admin (SPEC 2)."""
     principal = principal_for(user)
     return principal.is_admin or any(role in ("lead", "deputy") for role in principal.team_roles.values())
+
+
+def can_record_points(user: Any, member: Member) -> bool:
+    """Who records a member's points (SPEC 10.6): the lead or deputy of the team whose campaign brought the member
+    in, or an admin. Everyone else who may see the member only reads the ledger (403 on a write)."""
+    principal = principal_for(user)
+    if principal.is_admin:
+        return True
+    if member.source_campaign_id is None:
+        return False
+    if Member.source_campaign.is_cached(member):  # loaded with the member: no query
+        team_id = member.source_campaign.team_id
+    else:
+        team_id = Campaign.objects.filter(pk=member.source_campaign_id).values_list("team_id", flat=True).first()
+    return principal.team_roles.get(team_id) in (TeamRole.LEAD, TeamRole.DEPUTY)

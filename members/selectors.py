@@ -41,6 +41,9 @@ from .models import (
     Benefit,
     ImportJob,
     Member,
+    PointsEntry,
+    PointsReason,
+    Redemption,
     TierChange,
     TierCode,
 )
@@ -204,6 +207,23 @@ class BenefitSummary:
 
 
 @dataclass
+class PointsTotals:
+    """Points in a set of members (SPEC 10.6): earned, redeemed and expired (as positive numbers), the net of
+    adjustments, and the outstanding liability (the sum of the balances). issued − redeemed − expired +
+    adjusted = outstanding."""
+
+    issued: int = 0
+    redeemed: int = 0
+    expired: int = 0
+    adjusted: int = 0
+    outstanding: int = 0
+
+    @property
+    def redemption_rate(self) -> Decimal | None:
+        return _share(self.redeemed, self.issued)
+
+
+@dataclass
 class MemberAnalytics:
     members: int
     new_30_days: int
@@ -220,6 +240,7 @@ class MemberAnalytics:
     benefits: BenefitSummary
     conversion_target: Decimal = CONVERSION_TARGET
     upgrades_total: int = field(default=0)
+    points: PointsTotals = field(default_factory=PointsTotals)
 
     @property
     def conversion(self) -> Decimal | None:
@@ -271,6 +292,7 @@ def member_analytics(
         arpu=Avg("annual_fee"),
         paying_arpu=Avg("annual_fee", filter=Q(annual_fee__gt=0)),
         new_30=Count("pk", filter=Q(joined_at__gt=today - dt.timedelta(days=30))),
+        points_outstanding=Sum("points"),
         **{f"tier_{code}": Count("pk", filter=Q(tier=code)) for code in TierCode.values},
         **{f"band_{key}": Count("pk", filter=q) for key, _low, _high, q, _near in band_defs},
     )
@@ -351,6 +373,21 @@ def member_analytics(
         by=by,
         benefits=BenefitSummary(benefit_totals["n"] or 0, benefit_totals["issued"] or 0, redeemed or 0),
         upgrades_total=upgrades_total,
+        points=_points_totals(members, outstanding=totals["points_outstanding"] or 0),
+    )
+
+
+def _points_totals(members: QuerySet[Member], *, outstanding: int) -> PointsTotals:
+    """The ledger's totals by reason for ``members`` (one aggregate); the balances' sum is given."""
+    by_reason = PointsEntry.objects.filter(member__in=members.values("pk")).aggregate(
+        **{reason: Sum("delta", filter=Q(reason=reason)) for reason in PointsReason.values}
+    )
+    return PointsTotals(
+        issued=by_reason[PointsReason.EARN] or 0,
+        redeemed=-(by_reason[PointsReason.REDEEM] or 0),
+        expired=-(by_reason[PointsReason.EXPIRE] or 0),
+        adjusted=by_reason[PointsReason.ADJUST] or 0,
+        outstanding=outstanding,
     )
 
 
@@ -378,3 +415,37 @@ def benefit_rows(*, benefits: QuerySet[Benefit]) -> list[BenefitRow]:
         .order_by(F("campaign__start_date").desc(nulls_last=True), "name")
     )
     return [BenefitRow(b, b.redeemed, [names.get(code, code) for code in (b.tiers or [])]) for b in rows]
+
+
+# --- One member (SPEC 10.6) ------------------------------------------------------------------------------------
+
+LEDGER_PAGE_SIZE = 20
+
+
+def member_detail_for(*, user: Any, pk: int) -> Member | None:
+    """One member the user may see, with its source campaign and channel (one query); None when not visible."""
+    return member_list_for(user).select_related("source_campaign", "source_channel").filter(pk=pk).first()
+
+
+def member_tier_history(*, member: Member, limit: int = 50) -> list[TierChange]:
+    """The member's last ``limit`` tier changes with their causes, newest first (one query)."""
+    return list(member.tier_changes.order_by("-changed_at", "-id")[:limit])
+
+
+def member_points_ledger(*, member: Member) -> QuerySet[PointsEntry]:
+    """The member's points entries, newest first, with who recorded them and the benefit redeemed."""
+    return member.points_entries.select_related("created_by", "benefit").order_by("-created_at", "-id")
+
+
+def member_redemptions(*, member: Member) -> list[Redemption]:
+    """The benefits the member has redeemed, newest first (one query)."""
+    return list(member.redemptions.select_related("benefit").order_by("-redeemed_at", "-id"))
+
+
+def redeemable_benefits(*, member: Member) -> list[Benefit]:
+    """Benefits the member's tier may redeem for points: priced in points, programme-wide or of the member's
+    campaign (one query; the tier test runs here, as JSON containment is not portable to SQLite)."""
+    candidates = Benefit.objects.filter(
+        Q(campaign__isnull=True) | Q(campaign_id=member.source_campaign_id), points_price__isnull=False
+    ).order_by("points_price", "name")
+    return [benefit for benefit in candidates if member.tier in (benefit.tiers or [])]

@@ -29,18 +29,25 @@ from .tiers import recompute_member_tiers
 
 
 def import_job_create(
-    *, actor: Any, upload: Any, campaign: Any = None, filename: str | None = None, enqueue: bool = True
+    *,
+    actor: Any,
+    upload: Any,
+    campaign: Any = None,
+    filename: str | None = None,
+    enqueue: bool = True,
+    dry_run: bool = False,
 ) -> ImportJob:
     """Store an uploaded file in the database and queue its import (unless the caller runs it itself).
     Lead/deputy of any team, or admin. ``campaign`` (a Campaign or its id) is the campaign the upload is for:
-    one whose team the actor leads or deputises; only an admin may leave it out (SPEC 10.1)."""
+    one whose team the actor leads or deputises; only an admin may leave it out (SPEC 10.1). ``dry_run``: the
+    job validates and counts what it would create and update, and writes no member (SPEC 10.6)."""
     if not can_import(actor):
         raise NotAllowed(_("Only a team lead or deputy can import members."))
     name, extension = import_file_check(upload, filename=filename)
     campaign_id = upload_campaign_id(actor, campaign)
     with transaction.atomic():
         job = ImportJob.objects.create(
-            uploaded_by=actor, campaign_id=campaign_id, filename=name[:255], file_format=extension
+            uploaded_by=actor, campaign_id=campaign_id, filename=name[:255], file_format=extension, dry_run=dry_run
         )
         total, seq, buffer = 0, 0, bytearray()
         pieces = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(CHUNK_BYTES), b"")

@@ -1,4 +1,5 @@
-"""Celery tasks of the membership programme: imports (own queue), the import watchdog and the daily tier job."""
+"""Celery tasks of the membership programme: imports (own queue), the import watchdog, the daily tier job and
+the daily points expiry."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.db import connections
 
 from .imports import import_run, import_watchdog, imports_to_resume
+from .points import points_expire
 from .tiers import recompute_member_tiers
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,12 @@ def watchdog() -> list[int]:
 def recompute_tiers() -> int:
     """Daily: apply a rule set whose effective date has come (a no-op when nothing changes)."""
     return recompute_member_tiers()
+
+
+@shared_task(name="members.expire_points", time_limit=3600)
+def expire_points() -> list[int]:
+    """Daily: members' lapsed points become ``expire`` entries (set-based; a second run the same day does nothing)."""
+    return list(points_expire())
 
 
 @worker_ready.connect

@@ -35,12 +35,22 @@ from core.permissions import parse_pk, principal_for
 from core.web import apply_service_errors
 
 from . import exports
-from .forms import AnalyticsFilterForm, ImportForm, MemberFilterForm, TierRuleSetForm, filter_members
+from .forms import (
+    AnalyticsFilterForm,
+    ImportForm,
+    MemberFilterForm,
+    PointsForm,
+    TierRuleSetForm,
+    filter_members,
+    sort_members,
+)
 from .imports import COLUMNS, import_file_check
 from .models import REDEMPTION_TARGET, ImportJob, ImportStatus, TierRuleSet
-from .permissions import can_import, can_view_pii, member_list_for
+from .permissions import can_import, can_record_points, can_view_pii, member_list_for
+from .points import points_record
 from .privacy import mask_name, mask_phone
 from .selectors import (
+    LEDGER_PAGE_SIZE,
     FeeBand,
     MemberAnalytics,
     benefit_list_for,
@@ -49,8 +59,13 @@ from .selectors import (
     member_analytics,
     member_campaigns,
     member_channels,
+    member_detail_for,
+    member_points_ledger,
+    member_redemptions,
     member_scope,
+    member_tier_history,
     near_threshold_members,
+    redeemable_benefits,
 )
 from .services import import_job_create, tier_rule_set_create
 from .tiers import current_tiers, rule_set_in_effect
@@ -142,7 +157,8 @@ def member_list(request: HttpRequest) -> HttpResponse:
     """Members the user may see, newest first, filtered by tier, campaign, channel and a search."""
     pii = can_view_pii(request.user)
     form, filters, members = _filtered(request, pii=pii)
-    shown = members.select_related("source_campaign", "source_channel").defer(*DEFERRED_SOURCES)
+    shown = sort_members(members, filters.get("sort")).select_related("source_campaign", "source_channel")
+    shown = shown.defer(*DEFERRED_SOURCES)
     page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     for member in page.object_list:
         member.shown_name = member.name if pii else mask_name(member.name)
@@ -157,6 +173,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "extra": f"&{query}" if query else "",
         "can_import": can_import(request.user),
         "active_tab": "list",
+        "page_range": list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
     }
     template = "members/member_list.html#results" if request.htmx else "members/member_list.html"
     return render(request, template, context)
@@ -174,8 +191,9 @@ def member_export(request: HttpRequest, fmt: str) -> HttpResponse:
         raise PermissionDenied(_("Exporting names and phone numbers needs the permission to see them."))
     _form, filters, members = _filtered(request, pii=unmasked)
     members = members.order_by("external_id")
-    if unmasked:
-        exports.pii_export_record(actor=request.user, fmt=fmt, filters=filters, rows=members.count())
+    if unmasked:  # SPEC 10.6: names and phones only of members who consent (members_sheet filters the same way)
+        rows = exports.consenting(members).count()
+        exports.pii_export_record(actor=request.user, fmt=fmt, filters=filters, rows=rows)
     code = _campaign_code(filters.get("campaign"))
     filename = export_filename("members-pii" if unmasked else "members", fmt, campaign_code=code)
     sheet = exports.members_sheet(members, pii=unmasked, title=_("Members"))
@@ -196,6 +214,13 @@ def _recent_imports(user: Any) -> list[ImportJob]:
     return list(import_job_list_for(user=user).filter(uploaded_by_id=user.pk)[:RECENT_IMPORTS])
 
 
+def _recent_context(user: Any, current: ImportJob | None = None) -> dict[str, Any]:
+    """The "Your recent imports" panel: the user's last imports, and whether it asks for itself again (while any
+    of them is pending or running; once all are done or failed it is rendered without the trigger)."""
+    jobs = _recent_imports(user)
+    return {"jobs": jobs, "job": current, "jobs_live": any(item.status in LIVE_STATUSES for item in jobs)}
+
+
 def _import_page(request: HttpRequest, form: ImportForm, *, status: int = 200) -> HttpResponse:
     return render(
         request,
@@ -203,7 +228,7 @@ def _import_page(request: HttpRequest, form: ImportForm, *, status: int = 200) -
         {
             "form": form,
             "can_import": can_import(request.user),
-            "jobs": _recent_imports(request.user),
+            **_recent_context(request.user),
             "columns": COLUMNS,
             "active_tab": "import",
         },
@@ -233,7 +258,10 @@ def member_import_upload(request: HttpRequest) -> HttpResponse:
     if valid:
         try:
             job = import_job_create(
-                actor=request.user, upload=form.cleaned_data["file"], campaign=form.cleaned_data["campaign"]
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                campaign=form.cleaned_data["campaign"],
+                dry_run=form.cleaned_data["dry_run"],
             )
         except ApplicationError as exc:
             apply_service_errors(form, exc)
@@ -265,18 +293,42 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "members/import_detail.html#progress", context)
-    context["jobs"] = _recent_imports(request.user)
+    context.update(_recent_context(request.user, job))
     context["can_import"] = can_import(request.user)
     return render(request, "members/import_detail.html", context)
 
 
 @login_required
 @require_GET
+def import_recent(request: HttpRequest) -> HttpResponse:
+    """The "Your recent imports" panel alone, for its own polling (htmx): each import's status and counts as they
+    are now. ``?current=<id>`` marks the import whose page asks."""
+    current = None
+    try:
+        current_pk = parse_pk(request.GET.get("current"))
+    except Http404:
+        current_pk = None
+    if current_pk is not None:
+        current = import_job_list_for(user=request.user).filter(pk=current_pk).first()
+    return render(request, "members/_import_list.html", _recent_context(request.user, current))
+
+
+@login_required
+@require_GET
 def import_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """Every refused row of the import as CSV: row number (1 = first data row) and reason."""
+    """Every bad field of the import as CSV: row number (1 = first data row), its line in the sheet (the header
+    is line 1), field and message."""
     job = _job_for(request, pk)
     filename = export_filename(f"import-{job.pk}-errors", "csv")
     return export_response(exports.import_errors_sheet(job), "csv", filename, stream=True)
+
+
+@login_required
+@require_GET
+def import_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The refused rows as uploaded (the upload's header and cells) with an ``error`` column, in the upload's own
+    format and encoding, to be fixed and uploaded again (SPEC 10.6)."""
+    return exports.import_report_response(_job_for(request, pk))
 
 
 # --- Analytics -------------------------------------------------------------------------------------------------
@@ -368,6 +420,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "redemption_meets": stats.benefits.rate is not None and stats.benefits.rate >= stats.benefits.target,
             "conversion_width": min(100, _pct_number(stats.conversion) or 0),
             "redemption_pct": _pct(stats.benefits.rate),
+            "points_redemption_pct": _pct(stats.points.redemption_rate),
             "redemption_width": min(100, _pct_number(stats.benefits.rate) or 0),
             "arpu": format_cny(stats.arpu),
             "paying_arpu": format_cny(stats.paying_arpu),
@@ -525,16 +578,108 @@ def benefits(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- One member (SPEC 10.6) ------------------------------------------------------------------------------------
+
+
+def _member_or_404(request: HttpRequest, member_pk: Any) -> Any:
+    member = member_detail_for(user=request.user, pk=parse_pk(member_pk))
+    if member is None:
+        raise Http404(_("Not found."))
+    return member
+
+
+def _member_page(request: HttpRequest, member: Any, form: PointsForm | None, *, status: int = 200) -> HttpResponse:
+    pii = can_view_pii(request.user)
+    ledger = Paginator(member_points_ledger(member=member), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in ledger.object_list:
+        entry.magnitude = abs(entry.delta)
+    return render(
+        request,
+        "members/member_detail.html",
+        {
+            "member": member,
+            "shown_name": member.name if pii else mask_name(member.name),
+            "shown_phone": member.phone if pii else mask_phone(member.phone),
+            "pii": pii,
+            "ledger": ledger,
+            "ledger_range": list(ledger.paginator.get_elided_page_range(ledger.number, on_each_side=2, on_ends=1)),
+            "tier_history": member_tier_history(member=member),
+            "redemptions": member_redemptions(member=member),
+            "form": form,
+            "active_tab": "list",
+        },
+        status=status,
+    )
+
+
+def _points_form(request: HttpRequest, member: Any, data: Any = None) -> PointsForm | None:
+    """The points form for those who may record points (None for the rest: the page is read-only for them)."""
+    if not can_record_points(request.user, member):
+        return None
+    return PointsForm(data, benefits=redeemable_benefits(member=member))
+
+
+@login_required
+@require_GET
+def member_detail(request: HttpRequest, member_pk: int) -> HttpResponse:
+    """One member (masked as everywhere): tier and fee, points balance and ledger, tier history with causes,
+    source campaign and channel, consent, benefit redemptions; the team's lead, deputy or an admin adds points."""
+    member = _member_or_404(request, member_pk)
+    return _member_page(request, member, _points_form(request, member))
+
+
+@login_required
+@require_POST
+def member_points_add(request: HttpRequest, member_pk: int) -> HttpResponse:
+    """Record points earned, redeemed (a benefit too) or adjusted; field errors come back on the member page."""
+    member = _member_or_404(request, member_pk)
+    form = _points_form(request, member, request.POST)
+    if form is None:
+        raise PermissionDenied(_("Only the team's lead or deputy (or an admin) records points."))
+    if form.is_valid():
+        try:
+            entry = points_record(
+                actor=request.user,
+                member=member,
+                reason=form.cleaned_data["reason"],
+                delta=form.delta(),
+                benefit=form.cleaned_data.get("benefit"),
+                expires_at=form.cleaned_data.get("expires_at"),
+                note=form.cleaned_data.get("note") or "",
+            )
+        except ApplicationError as exc:
+            apply_service_errors(form, _as_form_errors(exc))
+        else:
+            messages.success(
+                request,
+                _("%(points)s points recorded; the balance is now %(balance)s.")
+                % {"points": f"{entry.delta:+,}", "balance": f"{member.points:,}"},
+            )
+            return HttpResponseRedirect(reverse("members:detail", args=[member.pk]))
+    return _member_page(request, member, form, status=400)
+
+
+def _as_form_errors(exc: ApplicationError) -> ApplicationError:
+    """The service speaks of ``delta``; the form's field is ``points``."""
+    if "delta" in exc.errors:
+        exc.errors["points"] = exc.errors.pop("delta")
+    return exc
+
+
 urlpatterns = [
     path("", member_list, name="list"),
     path("export.<str:fmt>", member_export, name="export"),
     path("import/", member_import, name="import"),
     path("import/upload/", member_import_upload, name="import_upload"),
     path("imports/<int:pk>/", import_detail, name="import_detail"),
+    path("imports/recent/", import_recent, name="import_recent"),
     path("imports/<int:pk>/errors.csv", import_errors, name="import_errors"),
+    path("imports/<int:pk>/report/", import_report, name="import_report"),
     path("analytics/", analytics, name="analytics"),
     path("analytics/near-threshold.csv", near_threshold_export, name="near_threshold_export"),
     path("tiers/", tiers, name="tiers"),
     path("tiers/new/", tier_rule_set_new, name="tier_rule_set_create"),
     path("benefits/", benefits, name="benefits"),
+    path("<int:member_pk>/", member_detail, name="detail"),
+    path("<int:member_pk>/points/", member_points_add, name="points_add"),
 ]

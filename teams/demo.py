@@ -27,6 +27,8 @@ PERSONAS = [
     ("lead", "王麗華 Wang Lihua", "marketing", [], False),
     ("deputy", "陳志強 Chen Zhiqiang", "tech", [], False),
     ("staff", "李曉梅 Li Xiaomei", "customer_service", [], False),
+    # Customer service on the phone (SPEC 10.6): a team member who looks customers up by their phone number.
+    ("service", "林芳 Lin Fang", "customer_service", [], False),
     ("viewer", "趙敏 Zhao Min", "data_analytics", [], False),
     ("finance", "劉建國 Liu Jianguo", "finance", [OrgRole.FINANCE_APPROVER], False),
     ("finance2", "孫悅 Sun Yue", "finance", [OrgRole.FINANCE_APPROVER], False),
@@ -45,7 +47,7 @@ FUNCTIONAL_GROUPS = [
     ("wd-planning", "活動策劃組 Campaign planning", ["lead"]),
     ("wd-tech", "技術支持組 Tech support", ["deputy"]),
     ("wd-channels", "渠道運營組 Channel operations", ["lead"]),
-    ("wd-service", "客服保障組 Customer service", ["staff"]),
+    ("wd-service", "客服保障組 Customer service", ["staff", "service"]),
     ("wd-data", "數據分析組 Data analytics", ["viewer"]),
     ("wd-budget", "預算管控組 Budget control", ["lead"]),
 ]
@@ -53,6 +55,7 @@ TASK_FORCE_ROLES = {
     "lead": TeamRole.LEAD,
     "deputy": TeamRole.DEPUTY,
     "staff": TeamRole.MEMBER,
+    "service": TeamRole.MEMBER,
     "viewer": TeamRole.VIEWER,
 }
 OTHER_TEAM = ("channel-expansion", "渠道拓展組", "Channel expansion team (another task force).")

@@ -38,6 +38,7 @@ DEMO_ACCOUNTS = (
     ("lead", _lazy("Team lead of the Women's Day task force")),
     ("deputy", _lazy("Deputy lead (tech)")),
     ("staff", _lazy("Team member (customer service)")),
+    ("service", _lazy("Customer service")),
     ("viewer", _lazy("Read-only viewer (data analytics)")),
     ("finance", _lazy("Finance approver")),
     ("finance2", _lazy("Second finance approver")),

@@ -108,6 +108,8 @@ def page_urls() -> list[str]:
         "action": "test",
         "comment_pk": 1,
         "attachment_pk": 1,
+        "member_pk": Member.objects.filter(source_campaign=campaign).values_list("pk", flat=True).first()
+        or Member.objects.values_list("pk", flat=True).first(),  # the member page (SPEC 10.6)
         "token": "not-a-token",  # the calendar feed's secret  # a task's comment (POST-only pages; the API's detail takes PATCH and DELETE)
     }
     urls: list[str] = []

@@ -112,6 +112,15 @@ CHAIR = expect({"lead"}, status=None)
 OWN_COMMENT = expect({"staff"}, status=None)  # the world's comment is staff's: only its author edits or deletes it
 EXEC_ONLY = expect({"exec", "admin"}, hidden=frozenset())
 MEMBER_DATA = expect(EVERYONE)  # masked for all but admin; the outsider's list is empty of the task force's
+# SPEC 10.6 phone lookup: an admin, or a lead, deputy or member of any team (the outsider leads another team and
+# finds only its members); viewers and org-wide readers are refused. Without a number the API answers 400.
+LOOKERS = frozenset({"admin", "lead", "deputy", "staff", "outsider"})
+LOOKUP_PAGE = expect(LOOKERS, hidden=frozenset())
+LOOKUP_WRITE = expect(LOOKERS, status=None, hidden=frozenset())
+# A person's PIPL rights: erasure, restoring consent and the full export are an admin's; the outsider gets 404 for
+# the task force's member. The admin's export GET writes to the audit ledger, so it is not performed here.
+MEMBER_ADMIN_PAGE = expect({"admin"})
+MEMBER_ADMIN_WRITE = expect({"admin"}, status=None)
 
 RULES: dict[str, dict[str, Expectation]] = {
     # --- core and accounts ---------------------------------------------------------------------------------------
@@ -197,6 +206,9 @@ RULES: dict[str, dict[str, Expectation]] = {
     "campaigns:channel_create": {"POST": WRITE},
     "campaigns:channel_delete": {"POST": WRITE},
     "campaigns:summary": {"GET": READ},
+    # SPEC 10.6: readers read the channel returns; lead/deputy/admin propose a re-balance (a draft budget revision).
+    "campaigns:channel_returns": {"GET": READ},
+    "campaigns:channel_returns_rebalance": {"POST": MANAGE},
     "campaigns:portfolio": {"GET": EXEC_ONLY},
     # --- budgets --------------------------------------------------------------------------------------------------
     "budgets:list": {"GET": ANYONE},
@@ -232,11 +244,21 @@ RULES: dict[str, dict[str, Expectation]] = {
     "members:import_upload": {"POST": IMPORT},
     "members:import_detail": {"GET": expect({"admin", "lead"}, hidden=EVERYONE - {"admin", "lead"})},
     "members:import_errors": {"GET": expect({"admin", "lead"}, hidden=EVERYONE - {"admin", "lead"})},
+    "members:import_report": {"GET": expect({"admin", "lead"}, hidden=EVERYONE - {"admin", "lead"})},
+    "members:import_recent": {"GET": ANYONE},  # each person's own recent imports
     "members:analytics": {"GET": ANYONE},
     "members:near_threshold_export": {"GET": ANYONE},
     "members:tiers": {"GET": ANYONE},
     "members:tier_rule_set_create": {"POST": expect({"admin"}, status=None, hidden=frozenset())},
     "members:benefits": {"GET": ANYONE},
+    # SPEC 10.6: a member the task force brought in; points are recorded by its lead or deputy (or an admin).
+    "members:detail": {"GET": READ},
+    "members:points_add": {"POST": MANAGE},
+    "members:lookup": {"GET": LOOKUP_PAGE, "POST": LOOKUP_WRITE},
+    "members:member_erase": {"GET": MEMBER_ADMIN_PAGE, "POST": MEMBER_ADMIN_WRITE},
+    "members:member_restore_consent": {"GET": MEMBER_ADMIN_PAGE, "POST": MEMBER_ADMIN_WRITE},
+    "members:member_withdraw_consent": {"GET": MANAGE_FORM, "POST": MANAGE},  # the team's lead or deputy, or admin
+    "members:member_data_export": {"GET": MEMBER_ADMIN_WRITE},
     # --- reviews --------------------------------------------------------------------------------------------------
     "reviews:list": {"GET": ANYONE},
     "reviews:series_create": {"GET": ANYONE, "POST": ANY_WRITE},
@@ -304,6 +326,7 @@ RULES: dict[str, dict[str, Expectation]] = {
     "task-comments": {"GET": READ, "POST": WRITE},
     "task-activity": {"GET": READ},
     "campaign-activity": {"GET": READ},
+    "campaign-channel-returns": {"GET": READ},
     "task-comment-detail": {"PATCH": OWN_COMMENT, "DELETE": OWN_COMMENT},
     "task-attachments": {"GET": READ, "POST": WRITE},
     "task-attachment-detail": {"DELETE": OWN_COMMENT},
@@ -343,10 +366,17 @@ RULES: dict[str, dict[str, Expectation]] = {
     "tier-detail": {"GET": ANYONE},
     "member-list": {"GET": MEMBER_DATA},
     "member-detail": {"GET": READ},  # a member the task force brought in
+    "member-points": {"GET": READ, "POST": MANAGE},  # its points ledger (SPEC 10.6)
     "member-import-file": {"POST": IMPORT},
     "member-import-list": {"GET": ANYONE},
     "member-import-detail": {"GET": expect({"admin", "lead"}, hidden=EVERYONE - {"admin", "lead"})},
     "member-import-errors": {"GET": expect({"admin", "lead"}, hidden=EVERYONE - {"admin", "lead"})},
+    "member-import-report": {"GET": expect({"admin", "lead"}, hidden=EVERYONE - {"admin", "lead"})},
+    "member-lookup": {"GET": expect(LOOKERS, status=400, hidden=frozenset())},  # without ?phone=: a field error
+    "member-erase": {"POST": MEMBER_ADMIN_WRITE},
+    "member-restore-consent": {"POST": MEMBER_ADMIN_WRITE},
+    "member-withdraw-consent": {"POST": MANAGE},
+    "member-data-export": {"GET": MEMBER_ADMIN_WRITE},
 }
 
 # URL arguments a rule needs beyond what url_kwargs() finds (values are keys of the world dict).
@@ -547,6 +577,7 @@ KWARG_OBJECT = {
     "comment_pk": "comment",
     "attachment_pk": "attachment",
     "token": "feed_token",
+    "member_pk": "member",
 }
 
 

@@ -29,7 +29,8 @@ from core.permissions import parse_pk
 from .. import exports
 from ..forms import filter_members
 from ..models import ImportJob, ImportRowError, Member, Tier
-from ..permissions import can_import, can_view_pii, member_list_for
+from ..permissions import can_import, can_record_points, can_view_pii, member_list_for
+from ..points import points_record
 from ..selectors import import_job_list_for
 from ..services import import_job_create
 from ..tiers import rule_set_in_effect
@@ -37,8 +38,12 @@ from .serializers import (
     ERRORS_SHOWN,
     ImportJobSerializer,
     ImportUploadSerializer,
+    MemberDetailSerializer,
     MemberFilterSerializer,
     MemberSerializer,
+    PointsEntrySerializer,
+    PointsRecordedSerializer,
+    PointsRecordSerializer,
     TierSerializer,
 )
 
@@ -84,6 +89,46 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
+    def get_serializer_class(self) -> type:
+        # SPEC 10.6: one member adds its tier history (the list stays one query per page).
+        if self.action == "retrieve":
+            return MemberDetailSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: PointsEntrySerializer(many=True), 404: OpenApiResponse(description="No such member of yours.")},
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=PointsRecordSerializer,
+        responses={
+            201: PointsRecordedSerializer,
+            400: OpenApiResponse(description="A field error, e.g. a spend larger than the balance (on delta)."),
+            403: OpenApiResponse(description="Only the team's lead or deputy (or an admin) records points."),
+            404: OpenApiResponse(description="No such member of yours."),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], url_path="points")
+    def points(self, request: Request, pk: Any = None) -> Response:
+        """The member's points ledger, newest first (GET, paginated). POST adds an entry (SPEC 10.6): earn,
+        redeem (a benefit too) or adjust; entries are never edited, and the balance never goes below 0."""
+        member = member_list_for(request.user).filter(pk=parse_pk(pk)).select_related("source_campaign").first()
+        if member is None:
+            raise Http404(_("Not found."))
+        if request.method == "GET":
+            entries = member.points_entries.select_related("created_by").order_by("-created_at", "-id")
+            page = self.paginate_queryset(entries)
+            return self.get_paginated_response(PointsEntrySerializer(page, many=True).data)
+        if not can_record_points(request.user, member):
+            raise NotAllowed(_("Only the team's lead or deputy (or an admin) records points."))
+        serializer = PointsRecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = points_record(actor=request.user, member=member, **serializer.validated_data)
+        data = PointsRecordedSerializer(entry).data
+        data["balance"] = member.points
+        return Response(data, status=status.HTTP_201_CREATED)
+
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
         responses={
@@ -104,6 +149,7 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
             actor=request.user,
             upload=serializer.validated_data["file"],
             campaign=serializer.validated_data.get("campaign"),
+            dry_run=serializer.validated_data.get("dry_run", False),
         )
         job = import_jobs_with_errors(import_job_list_for(user=request.user)).get(pk=job.pk)
         return Response(ImportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
@@ -146,3 +192,29 @@ class ImportErrorsView(APIView):
             raise Http404(_("Not found."))
         filename = export_filename(f"import-{job.pk}-errors", "csv")
         return export_response(exports.import_errors_sheet(job), "csv", filename, stream=True)
+
+
+class ImportReportView(APIView):
+    """The fixable error report of one of the requester's imports (SPEC 10.6): the refused rows exactly as
+    uploaded, under the upload's header, plus an ``error`` column with all messages of the row — CSV in the
+    upload's encoding for a CSV upload, XLSX for an XLSX upload."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The answer is the upload's format whatever the Accept header says (errors are JSON); never 406.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="v1_members_imports_report",
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="A CSV upload's refused rows."),
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="An XLSX upload's refused rows."
+            ),
+            404: OpenApiResponse(description="No such import of yours."),
+        },
+    )
+    def get(self, request: Request, pk: int) -> Any:
+        job = import_job_list_for(user=request.user).filter(pk=parse_pk(pk)).first()
+        if job is None:
+            raise Http404(_("Not found."))
+        return exports.import_report_response(job)

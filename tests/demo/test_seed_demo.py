@@ -16,6 +16,7 @@ EXPECTED = {
     "lead": ("marketing", set(), ("womens-day-task-force", "lead")),
     "deputy": ("tech", set(), ("womens-day-task-force", "deputy")),
     "staff": ("customer_service", set(), ("womens-day-task-force", "member")),
+    "service": ("customer_service", set(), ("womens-day-task-force", "member")),
     "viewer": ("data_analytics", set(), ("womens-day-task-force", "viewer")),
     "finance": ("finance", {"finance_approver"}, None),
     "finance2": ("finance", {"finance_approver"}, None),

@@ -51,7 +51,8 @@ def data(campaign):
     ]
     members = {
         ext: Member.objects.create(external_id=ext, name=f"會員{ext}", phone="13800000000", annual_fee=Decimal(fee),
-                                   tier=tier, source_campaign=campaign, source_channel=channel, joined_at=joined)
+                                   tier=tier, source_campaign=campaign, source_channel=channel, joined_at=joined,
+                                   consent=True)  # the near-threshold export holds only members who consent
         for ext, fee, tier, channel, joined in rows
     }  # fmt: skip
     Member.objects.create(external_id="ANON", name="無名", annual_fee=Decimal("5000"), tier="top", joined_at=TODAY)

@@ -206,13 +206,13 @@ def test_the_job_shows_the_first_thousand_errors_and_the_report_has_them_all(api
     job_id = post_import(cast.deputy, {"file": upload(text)}).json()["id"]
     body = client.get(f"/api/v1/members/imports/{job_id}/").json()
     assert body["error_count"] == 1005 and len(body["errors"]) == 1000
-    assert body["errors"][0] == {"row": 1, "message": "name is missing"}
+    assert body["errors"][0] == {"row": 1, "field": "name", "message": "name is missing"}
     assert body["errors"][-1]["row"] == 1000
     report = client.get(f"/api/v1/members/imports/{job_id}/errors.csv")
     assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
-    assert rows[0] == ["row", "message"] and len(rows) == 1006
-    assert rows[-1] == ["1005", "name is missing"]
+    assert rows[0] == ["row", "line", "field", "message"] and len(rows) == 1006
+    assert rows[-1] == ["1005", "1006", "name", "name is missing"]
 
 
 def test_the_error_report_answers_csv_whatever_the_client_accepts(api, cast, campaign, post_import):

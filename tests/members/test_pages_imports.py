@@ -79,16 +79,17 @@ def test_a_failed_job_shows_its_reason_and_stops_polling(browser_client, cast):
 
 
 def test_the_job_page_shows_the_first_fifty_errors_and_the_report_has_them_all(browser_client, cast):
-    job = pending_job(cast.lead, status="done", processed=80, error_count=80)
+    job = pending_job(cast.lead, status="done", processed=80, error_count=80, bad_fields=80)
     ImportRowError.objects.bulk_create(ImportRowError(job=job, row=n, message=f"problem {n}") for n in range(1, 81))
     client = browser_client(cast.lead)
     html = client.get(f"/members/imports/{job.pk}/").content.decode()
-    assert "The first 50 of 80 refused rows" in html
+    assert "The first 50 of 80 bad fields in 80 refused rows" in html
     assert "problem 50<" in html and "problem 51<" not in html
     response = client.get(f"/members/imports/{job.pk}/errors.csv")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-    assert rows[0] == ["row", "message"] and len(rows) == 81 and rows[80] == ["80", "problem 80"]
+    assert rows[0] == ["row", "line", "field", "message"] and len(rows) == 81
+    assert rows[80] == ["80", "81", "", "problem 80"]  # 1 = the first data row, line 2 in Excel
 
 
 @pytest.mark.parametrize("person", ["deputy", "member", "viewer", "outsider", "executive"])

@@ -1,3 +1,5 @@
+"""``manage.py import_members PATH [--as-user NAME] [--dry-run]``: import (or only check) a member file now."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("path")
         parser.add_argument("--as-user", default="admin", help="whose import this is (lead/deputy of a team, or admin)")
+        parser.add_argument("--dry-run", action="store_true", help="check every row and count; write no member")
 
-    def handle(self, *args, path: str, as_user: str, **options) -> None:
+    def handle(self, *args, path: str, as_user: str, dry_run: bool = False, **options) -> None:
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No such file: {path}")
@@ -26,13 +29,15 @@ class Command(BaseCommand):
             raise CommandError(f"No user {as_user}")
         with file.open("rb") as handle:
             try:
-                job = import_job_create(actor=user, upload=handle, filename=file.name, enqueue=False)
+                job = import_job_create(actor=user, upload=handle, filename=file.name, enqueue=False, dry_run=dry_run)
             except ApplicationError as exc:
                 raise CommandError(f"{exc.message} {exc.errors}") from None
         job = import_run(job.pk)
+        would = "would be " if job.dry_run else ""
         self.stdout.write(
-            f"Import {job.pk} {job.status}: {job.processed} rows, {job.created} created, {job.updated} updated, "
-            f"{job.error_count} bad rows. {job.message}"
+            f"{'Dry run' if job.dry_run else 'Import'} {job.pk} {job.status}: {job.processed} rows, {job.created} "
+            f"{would}created, {job.updated} {would}updated, {job.error_count} bad rows ({job.bad_fields} bad fields). "
+            f"{job.message}"
         )
         if job.status != "done":
             raise CommandError(job.message or "import failed")
