@@ -82,7 +82,7 @@ def _require_admin(actor: Any, message: str) -> None:
 
 def _locked(member: Member) -> Member:
     """The member's row, locked until the transaction ends (an import's batch or a second click waits)."""
-    return Member.objects.select_for_update().select_related("source_campaign").get(pk=member.pk)
+    return Member.objects.select_for_update(of=("self",)).select_related("source_campaign").get(pk=member.pk)
 
 
 def _today(member: Member):
