@@ -126,7 +126,7 @@ def planted(cast, campaign):
     budget = budget_create(actor=cast.lead, campaign=campaign, total="30000000.00", lines=lines)
     risk_save(campaign=campaign, actor=cast.lead, title="=HYPERLINK(1)", category="technical", probability=3,
               impact=3, contingency_plan="-rm", cost_impact="1500000")  # fmt: skip
-    Member.objects.create(external_id="@M1", name="=evil", annual_fee=Decimal("180"), tier="basic",
+    Member.objects.create(external_id="@M1", name="=evil", annual_fee=Decimal("180"), tier="basic", consent=True,
                           source_campaign=campaign, source_channel=channel)  # fmt: skip
     job = ImportJob.objects.create(uploaded_by=cast.lead, filename="x.csv", file_format="csv", status="done")
     ImportRowError.objects.create(job=job, row=1, message="=1+1 is not a fee")
