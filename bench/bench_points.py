@@ -3,7 +3,7 @@
 Uses a database of its own (BENCH_POINTS_DATABASE_URL, default ``concord_bench_points`` on the local server),
 which it creates, migrates and drops again (``--keep`` leaves it). Each member gets a ledger as a real one looks
 after two years: 100–149 points earned in 2025 (lapsing after 2026-12-31), 50 earned in 2026 (lapsing after
-2027-12-31), and for two members in three a redemption of 1–79 points; balances are set from the ledger. Then
+2027-12-31), and for two members in three a redemption of 1–79 points; balance rows are made from the ledger. Then
 ``members.points.points_expire`` runs for 1 January 2027 — the run that expires the most — timed, with its query
 count, and a second time the same day (it must find nothing). The ledger and the balances must agree afterwards.
 
@@ -57,9 +57,9 @@ def build() -> None:
     """Members and their ledgers, set-wise (generate_series), then the balances from the ledgers and ANALYZE."""
     from django.db import connection
 
-    from members.models import Member, PointsEntry
+    from members.models import Member, MemberPoints, PointsEntry
 
-    member, ledger = Member._meta.db_table, PointsEntry._meta.db_table
+    member, ledger, balances = Member._meta.db_table, PointsEntry._meta.db_table, MemberPoints._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {member} (external_id, name, phone, age_band, tags, annual_fee, tier, consent, "  # noqa: S608
@@ -75,8 +75,8 @@ def build() -> None:
             f"WHERE id % 3 <> 0"
         )
         cursor.execute(
-            f"UPDATE {member} m SET points = s.total FROM (SELECT member_id, SUM(delta) AS total FROM {ledger} "  # noqa: S608
-            f"GROUP BY member_id) s WHERE m.id = s.member_id"
+            f"INSERT INTO {balances} (member_id, balance) SELECT member_id, SUM(delta) FROM {ledger} "  # noqa: S608
+            f"GROUP BY member_id"
         )
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("CHECKPOINT")
@@ -123,8 +123,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT (SELECT COALESCE(SUM(delta), 0) FROM members_pointsentry), "
-                "(SELECT COALESCE(SUM(points), 0) FROM members_member), "
-                "(SELECT count(*) FROM members_member WHERE points < 0)"
+                "(SELECT COALESCE(SUM(balance), 0) FROM members_memberpoints), "
+                "(SELECT count(*) FROM members_memberpoints WHERE balance < 0)"
             )
             ledger_total, balances, negative = cursor.fetchone()
         assert again == (0, 0), f"a second run the same day expired {again}"

@@ -122,7 +122,7 @@ def _matches(user: Any, forms: list[str]) -> QuerySet[Member]:
         member_list_for(user)
         .filter(phone__in=forms)
         .exclude(phone="")
-        .select_related("source_campaign", "source_channel")
+        .select_related("source_campaign", "source_channel", "points_balance")
         .order_by("pk")
     )
 

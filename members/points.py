@@ -1,9 +1,10 @@
 """Members' points (積分, SPEC 10.6): recording earnings and spends, redeeming benefits, and the daily expiry.
 
-The ledger (``PointsEntry``) is append-only; the balance is kept on the member (``Member.points``) and is
-always the sum of the member's entries. Both change together, in one transaction, under the member's row lock,
-and the database refuses a negative balance (a CHECK constraint): concurrent spends can never take a member
-below 0, and the spend that would is answered with a field error (400).
+The ledger (``PointsEntry``) is append-only; the balance is kept in a row of its own (``MemberPoints``, read as
+``Member.points``) and is always the sum of the member's entries. Both change together, in one transaction, under
+the balance row's lock, and the database refuses a negative balance (a CHECK constraint): concurrent spends can
+never take a member below 0, and the spend that would is answered with a field error (400). The member row itself
+is never locked or written for points, so imports and points never wait for each other.
 
 Which points are used and which lapse (FIFO):
 
@@ -19,7 +20,7 @@ Which points are used and which lapse (FIFO):
 The expiry is set-based: a constant number of statements whatever the number of members (one statement on
 PostgreSQL, three on SQLite). On PostgreSQL the job holds the ledger in EXCLUSIVE mode for its few seconds and
 every recorder first takes ROW EXCLUSIVE on it: spends wait for the job instead of racing it, and the locks are
-always taken in the same order (ledger, then member rows), so the two cannot deadlock.
+always taken in the same order (ledger, then balance rows), so the two cannot deadlock.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError, NotAllowed
 from core.services.audit import audit_record
 
-from .models import Benefit, Member, PointsEntry, PointsReason, Redemption
+from .models import Benefit, Member, MemberPoints, PointsEntry, PointsReason, Redemption
 from .permissions import can_record_points
 
 # The most one entry may add or take away (a typing slip of a few zeros is refused, not booked).
@@ -60,7 +61,7 @@ def _lock_ledger(mode: str) -> None:
 def _expire_sql(*, today: dt.date, now: dt.datetime, member_id: int | None) -> tuple[int, int]:
     """Write the lapsed points of every member (or of one) as ``expire`` entries and lower the balances.
     Returns (members, points). A constant number of statements; the caller holds the locks."""
-    ledger, members = PointsEntry._meta.db_table, Member._meta.db_table
+    ledger, balances = PointsEntry._meta.db_table, MemberPoints._meta.db_table
     only, only_params = ("WHERE member_id = %s", [member_id]) if member_id is not None else ("", [])
     ops = connection.ops
     day, stamp = ops.adapt_datefield_value(today), ops.adapt_datetimefield_value(now)
@@ -76,10 +77,10 @@ def _expire_sql(*, today: dt.date, now: dt.datetime, member_id: int | None) -> t
                 f"WITH due AS ({due}), "  # noqa: S608
                 f"ins AS (INSERT INTO {ledger} (member_id, delta, reason, note, created_at) "
                 f"SELECT member_id, -amount, %s, '', %s FROM due WHERE amount > 0 RETURNING member_id, delta), "
-                f"upd AS (UPDATE {members} m SET points = m.points + ins.delta, updated_at = %s FROM ins "
-                f"WHERE m.id = ins.member_id RETURNING ins.delta) "
+                f"upd AS (UPDATE {balances} b SET balance = b.balance + ins.delta FROM ins "
+                f"WHERE b.member_id = ins.member_id RETURNING ins.delta) "
                 f"SELECT count(*), COALESCE(-SUM(delta), 0) FROM upd",
-                [day, *only_params, PointsReason.EXPIRE, stamp, stamp],
+                [day, *only_params, PointsReason.EXPIRE, stamp],
             )
         else:
             # SQLite has no data-changing CTEs: the entries first, then the balances from the entries just
@@ -92,9 +93,9 @@ def _expire_sql(*, today: dt.date, now: dt.datetime, member_id: int | None) -> t
             if not cursor.rowcount:
                 return 0, 0
             cursor.execute(
-                f"UPDATE {members} SET points = {members}.points + e.delta, updated_at = %s "  # noqa: S608
-                f"FROM {ledger} AS e WHERE e.member_id = {members}.id AND e.reason = %s AND e.created_at = %s",
-                [stamp, PointsReason.EXPIRE, stamp],
+                f"UPDATE {balances} SET balance = {balances}.balance + e.delta "  # noqa: S608
+                f"FROM {ledger} AS e WHERE e.member_id = {balances}.member_id AND e.reason = %s AND e.created_at = %s",
+                [PointsReason.EXPIRE, stamp],
             )
             cursor.execute(
                 f"SELECT count(*), COALESCE(-SUM(delta), 0) FROM {ledger} "  # noqa: S608
@@ -185,9 +186,11 @@ def points_record(
     now = timezone.now()
     with transaction.atomic():
         _lock_ledger("ROW EXCLUSIVE")
-        Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).get()
+        # The balance row (made with the first entry; its foreign key checks the member exists), locked.
+        MemberPoints.objects.bulk_create([MemberPoints(member_id=member.pk)], ignore_conflicts=True)
+        MemberPoints.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).get()
         _expire_sql(today=today, now=now, member_id=member.pk)
-        balance = Member.objects.filter(pk=member.pk).values_list("points", flat=True).get()
+        balance = MemberPoints.objects.filter(pk=member.pk).values_list("balance", flat=True).get()
         if balance + delta < 0:
             raise ApplicationError(
                 errors={"delta": _("The member has only %(balance)s points; this would take %(points)s.")
@@ -201,9 +204,9 @@ def points_record(
             member_id=member.pk, delta=delta, reason=reason, note=note.strip()[:300], benefit=chosen,
             created_at=now, expires_at=expires_at if delta > 0 else None, created_by=actor,
         )  # fmt: skip
-        Member.objects.filter(pk=member.pk).update(points=F("points") + delta, updated_at=now)
+        MemberPoints.objects.filter(pk=member.pk).update(balance=F("balance") + delta)
         audit_record(actor=actor, action="members.points_recorded", obj=member,
                      after={"delta": delta, "reason": reason, "benefit": chosen.pk if chosen else None,
                             "balance": balance + delta})  # fmt: skip
-    member.points = balance + delta
+    member.points_balance = MemberPoints(member_id=member.pk, balance=balance + delta)
     return entry

@@ -53,7 +53,8 @@ AUDIT_ENTRIES_EXPORTED = 1000
 
 def member_for(user: Any, pk: Any) -> Member:
     """The member with this id if ``user`` may see it at all; 404 otherwise (its existence is not revealed)."""
-    member = member_list_for(user).select_related("source_campaign", "source_channel").filter(pk=parse_pk(pk)).first()
+    members = member_list_for(user).select_related("source_campaign", "source_channel", "points_balance")
+    member = members.filter(pk=parse_pk(pk)).first()
     if member is None:
         raise Http404(_("Not found."))
     return member

@@ -292,7 +292,6 @@ def member_analytics(
         arpu=Avg("annual_fee"),
         paying_arpu=Avg("annual_fee", filter=Q(annual_fee__gt=0)),
         new_30=Count("pk", filter=Q(joined_at__gt=today - dt.timedelta(days=30))),
-        points_outstanding=Sum("points"),
         **{f"tier_{code}": Count("pk", filter=Q(tier=code)) for code in TierCode.values},
         **{f"band_{key}": Count("pk", filter=q) for key, _low, _high, q, _near in band_defs},
     )
@@ -373,15 +372,17 @@ def member_analytics(
         by=by,
         benefits=BenefitSummary(benefit_totals["n"] or 0, benefit_totals["issued"] or 0, redeemed or 0),
         upgrades_total=upgrades_total,
-        points=_points_totals(members, outstanding=totals["points_outstanding"] or 0),
+        points=_points_totals(members),
     )
 
 
-def _points_totals(members: QuerySet[Member], *, outstanding: int) -> PointsTotals:
-    """The ledger's totals by reason for ``members`` (one aggregate); the balances' sum is given."""
+def _points_totals(members: QuerySet[Member]) -> PointsTotals:
+    """The ledger's totals by reason for ``members`` (one aggregate). The outstanding liability is the ledger's
+    total, which every balance equals (members.points keeps them together)."""
     by_reason = PointsEntry.objects.filter(member__in=members.values("pk")).aggregate(
-        **{reason: Sum("delta", filter=Q(reason=reason)) for reason in PointsReason.values}
+        outstanding=Sum("delta"), **{reason: Sum("delta", filter=Q(reason=reason)) for reason in PointsReason.values}
     )
+    outstanding = by_reason["outstanding"] or 0
     return PointsTotals(
         issued=by_reason[PointsReason.EARN] or 0,
         redeemed=-(by_reason[PointsReason.REDEEM] or 0),
@@ -423,8 +424,9 @@ LEDGER_PAGE_SIZE = 20
 
 
 def member_detail_for(*, user: Any, pk: int) -> Member | None:
-    """One member the user may see, with its source campaign and channel (one query); None when not visible."""
-    return member_list_for(user).select_related("source_campaign", "source_channel").filter(pk=pk).first()
+    """One member the user may see, with its source campaign, channel and points (one query); None if not visible."""
+    members = member_list_for(user).select_related("source_campaign", "source_channel", "points_balance")
+    return members.filter(pk=pk).first()
 
 
 def member_tier_history(*, member: Member, limit: int = 50) -> list[TierChange]:

@@ -157,7 +157,8 @@ def member_list(request: HttpRequest) -> HttpResponse:
     """Members the user may see, newest first, filtered by tier, campaign, channel and a search."""
     pii = can_view_pii(request.user)
     form, filters, members = _filtered(request, pii=pii)
-    shown = sort_members(members, filters.get("sort")).select_related("source_campaign", "source_channel")
+    shown = sort_members(members, filters.get("sort"))
+    shown = shown.select_related("source_campaign", "source_channel", "points_balance")
     shown = shown.defer(*DEFERRED_SOURCES)
     page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     for member in page.object_list:

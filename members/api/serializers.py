@@ -75,6 +75,7 @@ class MemberSerializer(serializers.ModelSerializer):
     age_band = serializers.ChoiceField(
         choices=[("", _("not given")), *AgeBand.choices], read_only=True, help_text=_("Empty when not known.")
     )
+    points = serializers.IntegerField(read_only=True, help_text=_("The points balance (never below 0)."))
 
     class Meta:
         model = Member

@@ -69,7 +69,7 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Member]:
         if getattr(self, "swagger_fake_view", False):
             return Member.objects.none()
-        members = member_list_for(self.request.user)
+        members = member_list_for(self.request.user).select_related("points_balance")
         if self.action == "list":
             data = {key: value for key, value in self.request.query_params.items() if value.strip()}
             serializer = MemberFilterSerializer(data=data)
@@ -113,7 +113,8 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
     def points(self, request: Request, pk: Any = None) -> Response:
         """The member's points ledger, newest first (GET, paginated). POST adds an entry (SPEC 10.6): earn,
         redeem (a benefit too) or adjust; entries are never edited, and the balance never goes below 0."""
-        member = member_list_for(request.user).filter(pk=parse_pk(pk)).select_related("source_campaign").first()
+        members = member_list_for(request.user).select_related("source_campaign", "points_balance")
+        member = members.filter(pk=parse_pk(pk)).first()
         if member is None:
             raise Http404(_("Not found."))
         if request.method == "GET":

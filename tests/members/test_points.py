@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.models import AuditEntry
-from members.models import Benefit, Member, PointsEntry, Redemption, TierChange
+from members.models import Benefit, Member, MemberPoints, PointsEntry, Redemption, TierChange
 from members.points import default_expiry, points_expire, points_record
 from tests.conftest import need_service, using_postgres
 
@@ -193,8 +193,9 @@ def test_earned_points_expire_by_default_at_the_end_of_the_following_year(cast, 
 
 
 def test_the_database_refuses_a_negative_balance(zhang):
+    MemberPoints.objects.create(member=zhang, balance=5)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Member.objects.filter(pk=zhang.pk).update(points=-1)
+        MemberPoints.objects.filter(pk=zhang.pk).update(balance=-1)
 
 
 def test_the_database_refuses_to_edit_an_entry_but_a_member_can_still_be_deleted(cast, zhang, campaign):
@@ -211,7 +212,7 @@ def test_the_database_refuses_to_edit_an_entry_but_a_member_can_still_be_deleted
     redeemed.refresh_from_db()
     assert redeemed.benefit_id is None and redeemed.delta == -10
     zhang.delete()
-    assert not PointsEntry.objects.exists()
+    assert not PointsEntry.objects.exists() and not MemberPoints.objects.exists()
 
 
 # --- Redeeming a benefit -----------------------------------------------------------------------------------------
@@ -342,7 +343,8 @@ def test_the_expiry_runs_the_same_number_of_queries_for_10_and_100_members(cast,
         with CaptureQueriesContext(connection) as queries:
             assert points_expire(today=dt.date(2027, 1, 1)) == (n, sum(10 + m.pk % 7 - 3 for m in members))
         counts.append(len(queries.captured_queries))
-        assert not Member.objects.exclude(points=0).exists()
+        assert not MemberPoints.objects.exclude(balance=0).exists()
+        assert MemberPoints.objects.count() == n  # a balance row for every member with a ledger
     assert counts[0] == counts[1], counts
 
 
