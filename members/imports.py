@@ -355,6 +355,13 @@ class Context:
     # Each campaign's time zone, and today there (a member joins on the campaign's date, not UTC's).
     zones: dict[int, str] = field(default_factory=dict)
     dates: dict[int | None, dt.date] = field(default_factory=dict)
+    # The file's external_id column: refused rows name their member through it (erased members, _commit_batch).
+    id_column: int | None = None
+
+    def row_id(self, cells: list) -> str:
+        """The external id in a row's cells as uploaded ("" where the row has none)."""
+        i = self.id_column
+        return str(cells[i]).strip()[:64] if i is not None and i < len(cells) and cells[i] is not None else ""
 
     def refresh_dates(self, now: dt.datetime | None = None) -> None:
         """Today in each campaign's time zone (and settings.TIME_ZONE for no campaign), as of ``now``."""
@@ -593,6 +600,7 @@ def _import_run(job: ImportJob, batch_rows: int, would: _WouldBe | None) -> Impo
         index = {c: columns.index(c) for c in COLUMNS if c in columns}
         index_items = tuple(index.items())
         ctx = _context(job)
+        ctx.id_column = index.get("external_id")
         if ctx.boundary is not None and ctx.default_campaign not in ctx.boundary:
             _fail(job, _("You no longer lead or deputise the team of the campaign this import is for."))
             job.refresh_from_db()
@@ -722,12 +730,16 @@ def _commit_batch(
             bad = bad + [(n, [("external_id", refused % {"id": r[0][:64]})], c) for n, r, c in good if r[0] in foreign]
             good = [(n, r, c) for n, r, c in good if r[0] not in foreign]
         # SPEC 10.6 (members.rights): an erased member stays erased until an admin restores consent. Its rows are
-        # errors that change nothing, and keep only the external id of their cells (not the erased name or phone).
-        erased = erased_external_ids(r[0] for _n, r, _c in good)
+        # errors that change nothing, and keep only the external id of their cells (not the erased name or phone)
+        # — refused rows too, whatever else was wrong with them. An erasure that commits after this check is
+        # still respected: the upsert never updates an erased member (_upsert_postgres).
+        erased = erased_external_ids([r[0] for _n, r, _c in good] + [ctx.row_id(c) for _n, _e, c in bad])
         if erased:
-            gone = _("erased at the person's request")
-            bad = bad + [(n, [("external_id", gone)], [x if str(x).strip() == r[0] else "" for x in c])
-                         for n, r, c in good if r[0] in erased]  # fmt: skip
+            gone = [("external_id", _("erased at the person's request"))]
+            bad = [(n, gone, _erased_cells(c, ctx.row_id(c))) if ctx.row_id(c) in erased else (n, e, c)
+                   for n, e, c in bad]  # fmt: skip
+            bad += [(n, gone, _erased_cells(c, r[0])) for n, r, c in good if r[0] in erased]
+            bad.sort(key=itemgetter(0))
             good = [(n, r, c) for n, r, c in good if r[0] not in erased]
         # The last occurrence of an external id in a batch wins.
         latest = {record[0]: record for _number, record, _cells in good}
@@ -757,6 +769,11 @@ def _commit_batch(
         ImportJob.objects.filter(pk=job.pk).update(**changes)
         if final:
             ImportChunk.objects.filter(job_id=job.pk).delete()  # SPEC 10.1: the upload goes when the job ends
+
+
+def _erased_cells(cells: list, external_id: str) -> list:
+    """An erased member's row as kept for the error report: its external id, every other cell emptied."""
+    return [x if str(x).strip() == external_id else "" for x in cells]
 
 
 def _kept_cells(cells: Any) -> list[Any]:
@@ -877,11 +894,13 @@ def _upsert_postgres(
     With a ``boundary``, an existing member outside it is never updated, even if it was created after the
     batch's check (the WHERE of the DO UPDATE decides inside the statement)."""
     member, change = Member._meta.db_table, TierChange._meta.db_table
-    guard_change = guard_update = ""
+    # Never an erased member (SPEC 10.6), even one erased after the batch's check: the DO UPDATE's WHERE sees the
+    # row as it is when the statement locks it.
+    guard_change, guard_update = " AND m.erased_at IS NULL", f" WHERE {member}.erased_at IS NULL"
     guard_params: list = []
     if boundary is not None:
-        guard_change = " AND m.source_campaign_id = ANY(%s)"
-        guard_update = f" WHERE {member}.source_campaign_id = ANY(%s)"
+        guard_change += " AND m.source_campaign_id = ANY(%s)"
+        guard_update += f" AND {member}.source_campaign_id = ANY(%s)"
         guard_params = [boundary]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -907,7 +926,8 @@ def _upsert_postgres(
             f"source_channel_id, '[]'::jsonb, joined_at, %s, %s FROM member_import_stage "
             f"ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone, "
             f"age_band = EXCLUDED.age_band, annual_fee = EXCLUDED.annual_fee, tier = EXCLUDED.tier, "
-            f"consent = EXCLUDED.consent, consent_at = CASE WHEN NOT EXCLUDED.consent THEN NULL "
+            f"consent = EXCLUDED.consent AND {member}.consent_withdrawn_at IS NULL, "
+            f"consent_at = CASE WHEN NOT EXCLUDED.consent OR {member}.consent_withdrawn_at IS NOT NULL THEN NULL "
             f"WHEN {member}.consent THEN {member}.consent_at ELSE EXCLUDED.consent_at END, "
             f"source_campaign_id = COALESCE(EXCLUDED.source_campaign_id, {member}.source_campaign_id), "
             f"source_channel_id = COALESCE(EXCLUDED.source_channel_id, {member}.source_channel_id), "
@@ -925,6 +945,8 @@ def _upsert_generic(job: ImportJob, records: list[tuple], now: dt.datetime) -> t
     new, changed, tier_changes = [], [], []
     for ext, name, phone, band, fee, tier, consent, consent_at, campaign_id, channel_id, joined in records:
         member = existing.get(ext)
+        if member is not None and member.erased_at is not None:
+            continue  # erased after the batch's check (SQLite serialises writers, so only within a caller's transaction)
         if member is None:
             new.append(Member(external_id=ext, name=name, phone=phone, age_band=band, annual_fee=fee, tier=tier,
                               consent=consent, consent_at=consent_at, source_campaign_id=campaign_id,
@@ -933,6 +955,7 @@ def _upsert_generic(job: ImportJob, records: list[tuple], now: dt.datetime) -> t
         if member.tier != tier:
             tier_changes.append(TierChange(member=member, from_tier=member.tier, to_tier=tier, cause=TierChangeCause.IMPORT,
                                            changed_at=now, import_job=job))  # fmt: skip
+        consent = consent and member.consent_withdrawn_at is None  # withdrawn stays withdrawn (members.rights)
         member.consent_at = None if not consent else (member.consent_at if member.consent else consent_at)
         member.name, member.phone, member.age_band, member.annual_fee, member.tier, member.consent = (
             name,

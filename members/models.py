@@ -106,6 +106,9 @@ class Member(models.Model):
     # SPEC 10.6 "erase": when the person's name, phone and tags were erased at their request (members.rights).
     # Set, the member is left out of every import of its external id until an admin restores consent.
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    # When the person withdrew their consent (members.rights; erasure withdraws it too). Set, no import gives the
+    # consent back — a partner's file may still say "yes" — until an admin records that the person consented again.
+    consent_withdrawn_at = models.DateTimeField(_("consent withdrawn at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -136,7 +136,8 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "title": gettext_lazy("Withdraw this member's consent"),
         "explain": gettext_lazy(
             "The person withdrew their consent: the member is left out of the targeting exports (the export with "
-            "personal data and the near-threshold segment). The record itself stays."
+            "personal data and the near-threshold segment). The record itself stays, and later imports do not "
+            "give the consent back: only an administrator can restore it."
         ),
         "confirm": gettext_lazy("The person asked to withdraw their consent."),
         "button": gettext_lazy("Withdraw consent"),
@@ -146,8 +147,8 @@ ACTIONS: dict[str, dict[str, Any]] = {
     "restore": {
         "title": gettext_lazy("Restore this member's consent"),
         "explain": gettext_lazy(
-            "The person gave their consent again, from today. An erased member is imported again: the next "
-            "import of this external id fills in the name and phone number."
+            "The person gave their consent again, from today, and imports may change it again. An erased member "
+            "is imported again: the next import of this external id fills in the name and phone number."
         ),
         "confirm": gettext_lazy("The person gave their consent again."),
         "button": gettext_lazy("Restore consent"),

@@ -17,7 +17,8 @@ An erased member is left out of every later import of its external id (members.i
 consent, which clears ``erased_at``; the next import then fills the record in again.
 
 Withdrawn consent leaves the member out of the targeting exports (the unmasked member export and the
-near-threshold segment, members.exports.consenting).
+near-threshold segment, members.exports.consenting), and it stays withdrawn (``consent_withdrawn_at``): an import
+whose file still says "yes" updates the rest of the record but not the consent, until an admin restores it.
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ def member_erase(*, actor: Any, member: Member) -> Member:
     member.name, member.phone, member.tags = ERASED_NAME, "", []
     member.consent, member.consent_at = False, None
     member.erased_at = timezone.now()
-    member.save(update_fields=[*ERASED_FIELDS, "erased_at", "updated_at"])
+    member.consent_withdrawn_at = member.consent_withdrawn_at or member.erased_at
+    member.save(update_fields=[*ERASED_FIELDS, "erased_at", "consent_withdrawn_at", "updated_at"])
     audit_record(
         actor=actor,
         action="members.erased",
@@ -123,23 +125,24 @@ def member_withdraw_consent(*, actor: Any, member: Member) -> Member:
     if not member.consent:
         raise Conflict(_("This member has not given consent, so there is none to withdraw."))
     before = {"consent": True, "consent_at": member.consent_at}
-    member.consent, member.consent_at = False, None
-    member.save(update_fields=["consent", "consent_at", "updated_at"])
+    member.consent, member.consent_at, member.consent_withdrawn_at = False, None, timezone.now()
+    member.save(update_fields=["consent", "consent_at", "consent_withdrawn_at", "updated_at"])
     audit_record(actor=actor, action="members.consent_withdrawn", obj=member, before=before, after={"consent": False})
     return member
 
 
 @transaction.atomic
 def member_restore_consent(*, actor: Any, member: Member) -> Member:
-    """The person gave consent again (admin only): consent from today (the campaign's date), and an erased member
-    is no longer left out of imports — the next import of its external id fills the record in again."""
+    """The person gave consent again (admin only): consent from today (the campaign's date), imports may set it
+    again, and an erased member is no longer left out of them — the next import of its external id fills the
+    record in again."""
     _require_admin(actor, _("Only an administrator restores a member's consent."))
     member = _locked(member)
     if member.consent and member.erased_at is None:
         raise Conflict(_("This member has consent already."))
     before = {"consent": member.consent, "erased_at": member.erased_at}
-    member.consent, member.consent_at, member.erased_at = True, _today(member), None
-    member.save(update_fields=["consent", "consent_at", "erased_at", "updated_at"])
+    member.consent, member.consent_at, member.erased_at, member.consent_withdrawn_at = True, _today(member), None, None
+    member.save(update_fields=["consent", "consent_at", "erased_at", "consent_withdrawn_at", "updated_at"])
     audit_record(
         actor=actor,
         action="members.consent_restored",

@@ -113,6 +113,64 @@ def test_an_erased_member_stays_erased_when_imported_again(api, cast, campaign, 
     assert (again.updated, again.error_count) == (0, 1)
 
 
+def test_a_refused_row_of_an_erased_member_keeps_none_of_its_data_in_the_report(api, cast, zhang):
+    api(cast.admin).post(url(zhang, "erase"))
+    # Bad fee and bad consent as well: the row is still reported as erased, with only its external id.
+    job = reimport(cast.lead, f"Z1,張三,{PHONE},lots,25-34,maybe,,\nN1,李四,13900000000,x,,yes,,\n")
+    assert (job.status, job.error_count) == ("done", 2)
+    errors = list(
+        ImportRowError.objects.filter(job=job).order_by("row", "field").values_list("row", "field", "message")
+    )
+    assert errors[0] == (1, "external_id", "erased at the person's request")
+    assert [e[0] for e in errors].count(1) == 1 and any(e[0] == 2 and e[1] == "annual_fee" for e in errors)
+    kept = dict(job.bad_rows.values_list("row", "values"))
+    assert "Z1" in json.dumps(kept[1]) and "張三" not in json.dumps(kept[1], ensure_ascii=False)
+    assert PHONE not in json.dumps(kept[1]) and "lots" not in json.dumps(kept[1])
+    assert "李四" in json.dumps(kept[2], ensure_ascii=False)  # other members' refused rows are kept as uploaded
+
+
+def test_the_upsert_never_updates_a_member_erased_after_the_batchs_check(cast, campaign, zhang):
+    """The batch asks which ids are erased, then upserts; an erasure committed in between must still hold."""
+    from members.imports import _upsert
+
+    api_erase = Member.objects.filter(pk=zhang.pk)
+    api_erase.update(name=ERASED_NAME, phone="", consent=False, consent_at=None, erased_at=timezone.now())
+    record = ("Z1", "張三", PHONE, "25-34", Decimal("1200.00"), "top", True, dt.date(2026, 12, 1), campaign.pk, None,
+              dt.date(2026, 12, 1))  # fmt: skip
+    job = create_job(actor=cast.lead, upload=upload(HEADER))
+    for boundary in (None, [campaign.pk]):
+        assert _upsert(job, [record], timezone.now(), boundary=boundary) == (0, 0)
+        zhang.refresh_from_db()
+        assert (zhang.name, zhang.phone, zhang.tier, zhang.consent) == (ERASED_NAME, "", "mid_high", False)
+        assert TierChange.objects.filter(member=zhang).count() == 1  # no tier change recorded either
+
+
+def test_withdrawn_consent_stays_withdrawn_when_a_file_says_yes(api, cast, zhang):
+    assert api(cast.lead).post(url(zhang, "withdraw-consent")).status_code == 200
+    zhang.refresh_from_db()
+    assert zhang.consent_withdrawn_at is not None
+    job = reimport(cast.lead, f"Z1,張三,{PHONE},1200.00,25-34,yes,,\n")
+    assert (job.updated, job.error_count) == (1, 0)
+    zhang.refresh_from_db()
+    assert (zhang.consent, zhang.consent_at, zhang.annual_fee) == (False, None, Decimal("1200.00"))  # the rest moved
+    # The person consents again: an admin restores it, and imports set it as the file says from then on.
+    assert api(cast.admin).post(url(zhang, "restore-consent")).status_code == 200
+    zhang.refresh_from_db()
+    assert zhang.consent and zhang.consent_withdrawn_at is None
+    reimport(cast.lead, f"Z1,張三,{PHONE},1200.00,25-34,no,,\n")
+    zhang.refresh_from_db()
+    assert not zhang.consent
+    reimport(cast.lead, f"Z1,張三,{PHONE},1200.00,25-34,yes,,\n")
+    zhang.refresh_from_db()
+    assert zhang.consent and zhang.consent_at is not None
+
+
+def test_the_member_page_says_the_consent_was_withdrawn(api, browser_client, cast, zhang):
+    api(cast.lead).post(url(zhang, "withdraw-consent"))
+    html = browser_client(cast.lead).get(f"/members/{zhang.pk}/").content.decode()
+    assert "data-consent-withdrawn" in html and "imports cannot give it back" in html
+
+
 def test_a_dry_run_reports_the_erased_row_as_the_import_would(api, cast, zhang):
     api(cast.admin).post(url(zhang, "erase"))
     job = import_run(
