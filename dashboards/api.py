@@ -3,7 +3,8 @@ campaign's channel returns (SPEC 10.6)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 from campaigns.permissions import get_campaign_for_user
 
 from .calendar_feed import calendar_feed_reset, calendar_feed_url
-from .channel_returns import channel_returns
+from .channel_returns import channel_returns, parse_month
 from .search import MAX_QUERY_LENGTH, TYPES, search
 
 FEED = inline_serializer("CalendarFeed", fields={"url": serializers.URLField()})
@@ -138,6 +139,12 @@ class ChannelReturnsSerializer(serializers.Serializer):
     unattributed = UnattributedSerializer()
     groups = GuideShareSerializer(many=True)
     rebalance = RebalanceSerializer(source="proposal")
+    month = serializers.CharField(
+        source="month.label",
+        allow_null=True,
+        default=None,
+        help_text="The month (YYYY-MM) spend and members are counted in; null: the whole campaign.",
+    )
 
 
 class ChannelReturnsView(APIView):
@@ -145,9 +152,27 @@ class ChannelReturnsView(APIView):
     ``members_new``, ``members_paid`` (annual fee > 0), ``cost_per_member`` and ``cost_per_paid_member`` (null when
     there is nobody to divide by); per part of the 4321 guide the planned and spent ``share`` against ``guide`` with
     a plain-language ``note``; and what a re-balance would move now. Readers of the campaign read it; others 404.
+    ``?month=YYYY-MM`` counts only that month's expenses and the members who joined in it (the plan stays whole);
+    ``month`` in the answer echoes it, null for the whole campaign. A malformed month is a 400 on ``month``.
     Definitions: dashboards/channel_returns.py and dashboards/spend_guide.py."""
 
-    @extend_schema(responses=ChannelReturnsSerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "month",
+                OpenApiTypes.STR,
+                required=False,
+                description="YYYY-MM (years 2000 to 2100): count only the expenses dated and the members joined in "
+                "that month. Empty or absent: the whole campaign.",
+            )
+        ],
+        responses={
+            200: ChannelReturnsSerializer,
+            400: OpenApiResponse(description="A month that is not YYYY-MM (field error on month)."),
+        },
+    )
     def get(self, request: Request, pk: int) -> Response:
         campaign = get_campaign_for_user(request.user, pk)
-        return Response(ChannelReturnsSerializer(channel_returns(campaign=campaign, user=request.user)).data)
+        month = parse_month(request.query_params.get("month"))
+        returns = channel_returns(campaign=campaign, user=request.user, month=month)
+        return Response(ChannelReturnsSerializer(returns).data)

@@ -13,20 +13,26 @@ Definitions (the API, the page and the tests share them):
   analytics page's "paid tiers" (mid-high and top): any fee pays back some of what the channel cost.
 * **cost_per_member** / **cost_per_paid_member** — spent ÷ members, to the cent; ``None`` when there are none.
 * Spend on lines without a channel, and members without a channel of this campaign, are ``unattributed``.
+* **month** — optional (:func:`parse_month`, ``YYYY-MM``): with one, spend counts only the expenses dated in that
+  calendar month and members only those who joined in it (members without a join date are left out); budgeted
+  figures, the plan and what the approved budget could give stay as they are. Without one, the whole campaign.
 
-The re-balance rule (:func:`rebalance_proposal`): among the channels with both spend and paying members, the best
-is the lowest cost per paying member and the worst the highest whose lines in the approved budget (reserve lines
-left out) can give something. 10 % of the worst channel's lines, rounded down to the cent, moves to the best
-channel's largest line (or a new channel-promotion line for it). Nothing moves when fewer than two channels have
-both spend and paying members, when there is no approved budget, or when the worst already costs what the best
-does. :func:`rebalance_propose` writes it as a new draft revision through the budgets app's own services, so the
-lead edits and submits it as usual and the three-way sign-off applies; the approved version is not touched.
+The re-balance rule (:func:`rebalance_proposal`), on the returns of the chosen month or of the whole campaign:
+among the channels with both spend and paying members, the best is the lowest cost per paying member and the worst
+the highest whose lines in the approved budget (reserve lines left out) can give something. 10 % of the worst
+channel's lines, rounded down to the cent, moves to the best channel's largest line (or a new channel-promotion line
+for it). Nothing moves when fewer than two channels have both spend and paying members, when there is no approved
+budget, or when the worst already costs what the best does. :func:`rebalance_propose` writes it as a new draft
+revision through the budgets app's own services, so the lead edits and submits it as usual and the three-way
+sign-off applies; the approved version is not touched.
 
-A fixed number of queries, however many channels, lines, expenses and members.
+A fixed number of queries, with a month or without, however many channels, lines, expenses and members.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -41,7 +47,7 @@ from budgets.permissions import budget_policy
 from budgets.services import budget_revise, budget_update
 from campaigns.models import Campaign, Channel
 from campaigns.permissions import campaign_policy
-from core.errors import Conflict, NotAllowed
+from core.errors import ApplicationError, Conflict, NotAllowed
 from core.formatting import cny_text
 from core.permissions import Access
 from core.services.audit import audit_record
@@ -56,6 +62,45 @@ HUNDRED = Decimal(100)
 # The share of the worst channel's budget that a proposed re-balance moves to the best one.
 MOVE_SHARE = Decimal("0.10")
 OPEN_STATUSES = (BudgetStatus.DRAFT, BudgetStatus.IN_REVIEW)
+MONTH_PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
+MONTH_YEARS = (2000, 2100)
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month as a window: dates ``first <= date < next_first``; ``label`` is ``YYYY-MM``, as the API,
+    the query string and the notes spell it."""
+
+    first: dt.date
+    next_first: dt.date
+    label: str
+
+    @classmethod
+    def of(cls, year: int, month: int) -> Month:
+        following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+        return cls(first=dt.date(year, month, 1), next_first=following, label=f"{year:04d}-{month:02d}")
+
+    @property
+    def previous(self) -> Month:
+        return (
+            Month.of(self.first.year - 1, 12)
+            if self.first.month == 1
+            else Month.of(self.first.year, self.first.month - 1)
+        )
+
+
+def parse_month(value: str | None) -> Month | None:
+    """``YYYY-MM`` (years 2000 to 2100) → that :class:`Month`; empty or None → None (the whole campaign).
+
+    Anything else is an ApplicationError on the ``month`` field."""
+    if value is None or not value.strip():
+        return None
+    match = MONTH_PATTERN.fullmatch(value.strip())
+    if match:
+        year, month = int(match[1]), int(match[2])
+        if MONTH_YEARS[0] <= year <= MONTH_YEARS[1] and 1 <= month <= 12:
+            return Month.of(year, month)
+    raise ApplicationError(errors={"month": _("Give a month as YYYY-MM, e.g. 2026-11.")})
 
 
 def _per(amount: Decimal, count: int) -> Decimal | None:
@@ -156,20 +201,27 @@ class ChannelReturns:
     spent_total: Decimal
     budgeted_total: Decimal
     proposal: Proposal = field(default_factory=Proposal)
+    month: Month | None = None
 
     @property
     def has_spend(self) -> bool:
         return self.spent_total > 0
 
 
-def _group_note(row: GroupRow, plan: Budget | None) -> str:
-    """Plain words where the plan, or the spend so far, is more than NOTE_POINTS away from the guide."""
+def _group_note(row: GroupRow, plan: Budget | None, month: Month | None = None) -> str:
+    """Plain words where the plan, or the spend so far (or in ``month``), is more than NOTE_POINTS away from the
+    guide."""
     notes = []
     if row.guide is None:
         if row.planned_share:
             notes.append(
                 _("%(share)s %% of the plan goes to lines the guide has no part for (benefits, labour, other), so "
                   "the four parts share the rest.") % {"share": _pct(row.planned_share)}
+            )  # fmt: skip
+        elif row.share and month is not None:
+            notes.append(
+                _("%(share)s %% of the spend in %(month)s went to lines the guide has no part for (benefits, "
+                  "labour, other).") % {"share": _pct(row.share), "month": month.label}
             )  # fmt: skip
         elif row.share:
             notes.append(
@@ -195,20 +247,31 @@ def _group_note(row: GroupRow, plan: Budget | None) -> str:
         gap = row.share - row.guide
         # A reserve is kept, not spent: drawing on it less than the guide's share is no departure worth a note.
         if abs(gap) > spend_guide.NOTE_POINTS and not (row.group == spend_guide.RESERVE and gap < 0):
-            text = (
-                _("Spending so far puts %(share)s %% here, %(gap)s points above the guide's %(guide)s %%.")
-                if gap > 0
-                else _("Spending so far puts %(share)s %% here, %(gap)s points below the guide's %(guide)s %%.")
-            )
-            notes.append(text % {"share": _pct(row.share), "gap": _pct(abs(gap)), "guide": _whole(row.guide)})
+            if month is None:
+                text = (
+                    _("Spending so far puts %(share)s %% here, %(gap)s points above the guide's %(guide)s %%.")
+                    if gap > 0
+                    else _("Spending so far puts %(share)s %% here, %(gap)s points below the guide's %(guide)s %%.")
+                )
+            else:
+                text = (
+                    _("Spending in %(month)s puts %(share)s %% here, %(gap)s points above the guide's %(guide)s %%.")
+                    if gap > 0
+                    else _(
+                        "Spending in %(month)s puts %(share)s %% here, %(gap)s points below the guide's %(guide)s %%."
+                    )
+                )
+            values = {"share": _pct(row.share), "gap": _pct(abs(gap)), "guide": _whole(row.guide)}
+            notes.append(text % ({**values, "month": month.label} if month is not None else values))
     return " ".join(notes)
 
 
-def channel_returns(*, campaign: Campaign, user: Any) -> ChannelReturns:
-    """The campaign's channel returns as ``user`` may see them (``campaign`` comes from the permissions helper).
+def channel_returns(*, campaign: Campaign, user: Any, month: Month | None = None) -> ChannelReturns:
+    """The campaign's channel returns as ``user`` may see them (``campaign`` comes from the permissions helper),
+    over the whole campaign or, given a ``month``, over the expenses dated and the members joined in it.
 
     Budget figures come only from the budget versions the user may see (budgets.permissions); member figures are
-    counts, never people. Five queries (three when the campaign has no budget)."""
+    counts, never people. Five queries (three when the campaign has no budget), with a month or without."""
     channels = {c.pk: c for c in Channel.objects.filter(campaign=campaign).order_by("type", "name", "pk")}
     versions = list(
         budget_policy.visible(user, Budget.objects.filter(campaign=campaign))
@@ -229,12 +292,10 @@ def channel_returns(*, campaign: Campaign, user: Any) -> ChannelReturns:
         return channels[channel_id].type if channel_id in channels else None
 
     if versions:
-        spend = (
-            Expense.objects.filter(line__budget_id__in=[b.pk for b in versions])
-            .values("line__channel_id", "line__category")
-            .annotate(total=Sum("amount"))
-            .order_by()
-        )
+        expenses = Expense.objects.filter(line__budget_id__in=[b.pk for b in versions])
+        if month is not None:
+            expenses = expenses.filter(date__gte=month.first, date__lt=month.next_first)
+        spend = expenses.values("line__channel_id", "line__category").annotate(total=Sum("amount")).order_by()
         for entry in spend:
             channel_id, total = entry["line__channel_id"], entry["total"]
             groups[spend_guide.group_of_line(entry["line__category"], channel_type(channel_id))].spent += total
@@ -262,9 +323,11 @@ def channel_returns(*, campaign: Campaign, user: Any) -> ChannelReturns:
             else:
                 unattributed.budgeted += total
 
+    joined = Member.objects.filter(source_campaign=campaign)
+    if month is not None:
+        joined = joined.filter(joined_at__gte=month.first, joined_at__lt=month.next_first)
     members = (
-        Member.objects.filter(source_campaign=campaign)
-        .values("source_channel_id")
+        joined.values("source_channel_id")
         .annotate(n=Count("pk"), paid=Count("pk", filter=Q(annual_fee__gt=0)))
         .order_by()
     )
@@ -278,7 +341,7 @@ def channel_returns(*, campaign: Campaign, user: Any) -> ChannelReturns:
     for row in groups.values():
         row.share = _share(row.spent, spent_total)
         row.planned_share = _share(row.budgeted, budgeted_total)
-        row.note = _group_note(row, plan)
+        row.note = _group_note(row, plan, month)
     channel_rows = list(rows.values())
     return ChannelReturns(
         campaign=campaign,
@@ -291,6 +354,7 @@ def channel_returns(*, campaign: Campaign, user: Any) -> ChannelReturns:
         spent_total=spent_total,
         budgeted_total=budgeted_total,
         proposal=rebalance_proposal(channel_rows, approved=approved, movable=movable),
+        month=month,
     )
 
 
@@ -359,8 +423,9 @@ def _moved_lines(draft: Budget, proposal: Proposal) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def rebalance_propose(*, campaign: Campaign, actor: Any) -> tuple[Budget, Proposal]:
-    """Write the current proposal as a new draft revision of the approved budget (lead, deputy or admin).
+def rebalance_propose(*, campaign: Campaign, actor: Any, month: Month | None = None) -> tuple[Budget, Proposal]:
+    """Write the current proposal as a new draft revision of the approved budget (lead, deputy or admin), from the
+    returns of ``month`` when one is given, else of the whole campaign.
 
     Refused with a Conflict, creating nothing, while another version is a draft or in review, when there is no
     approved budget, or when nothing would move. The draft comes from the budgets app's ``budget_revise`` and is
@@ -368,7 +433,7 @@ def rebalance_propose(*, campaign: Campaign, actor: Any) -> tuple[Budget, Propos
     three-way sign-off when the lead submits it."""
     if campaign_policy.require(actor, campaign, Access.READ) < Access.MANAGE:
         raise NotAllowed(_("Only the lead or deputy of the campaign's team can propose a budget re-balance."))
-    returns = channel_returns(campaign=campaign, user=actor)
+    returns = channel_returns(campaign=campaign, user=actor, month=month)
     if returns.open_version is not None:
         text = (
             _("Version %(v)d of the budget is already a draft: edit it and submit it, then propose a re-balance once "
@@ -384,16 +449,23 @@ def rebalance_propose(*, campaign: Campaign, actor: Any) -> tuple[Budget, Propos
     assert returns.approved is not None and proposal.source is not None and proposal.target is not None  # noqa: S101
     source, target = proposal.source, proposal.target
     draft = budget_revise(budget=returns.approved, actor=actor)
-    summary = _(
-        "Proposed re-balance by channel returns: %(amount)s moved from %(source)s (%(source_cost)s per paying "
-        "member) to %(target)s (%(target_cost)s per paying member)."
-    ) % {
+    values = {
         "amount": cny_text(proposal.amount),
         "source": source.channel.name,
         "source_cost": cny_text(source.cost_per_paid_member),
         "target": target.channel.name,
         "target_cost": cny_text(target.cost_per_paid_member),
     }
+    if month is None:
+        summary = _(
+            "Proposed re-balance by channel returns: %(amount)s moved from %(source)s (%(source_cost)s per paying "
+            "member) to %(target)s (%(target_cost)s per paying member)."
+        ) % values  # fmt: skip
+    else:
+        summary = _(
+            "Proposed re-balance by channel returns in %(month)s: %(amount)s moved from %(source)s (%(source_cost)s "
+            "per paying member) to %(target)s (%(target_cost)s per paying member)."
+        ) % {**values, "month": month.label}  # fmt: skip
     note = f"{summary}\n\n{draft.note}".strip()[:TEXT_MAX_LENGTH]
     draft = budget_update(budget=draft, actor=actor, lines=_moved_lines(draft, proposal), note=note)
     audit_record(
@@ -407,6 +479,7 @@ def rebalance_propose(*, campaign: Campaign, actor: Any) -> tuple[Budget, Propos
             "amount": proposal.amount,
             "from_cost_per_paid_member": source.cost_per_paid_member,
             "to_cost_per_paid_member": target.cost_per_paid_member,
+            "month": month.label if month is not None else None,
         },
     )
     return draft, proposal

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from decimal import Decimal
 
 import pytest
@@ -395,3 +396,211 @@ def test_a_new_line_for_the_best_channel_when_the_approved_budget_has_none(brows
     # The worst with a line to give is SMS (200,000 per paying member): 10 % of 2,000,000.
     assert (added.category, added.kind, added.amount) == ("channel_promotion", "flexible", Decimal("200000.00"))
     assert draft.lines.get(channel=world["channels"]["sms"]).amount == Decimal("1800000.00")
+
+
+# --- a month's returns ------------------------------------------------------------------------------------------
+
+
+def dated_members(campaign, channel, joined: dt.date | None, *, n: int, paying: int) -> None:
+    """``n`` members from ``channel`` who joined on ``joined``, the first ``paying`` of them paying 50.00 a year."""
+    Member.objects.bulk_create(
+        Member(external_id=f"CR-{next(_ids)}", name="會員", source_campaign=campaign, source_channel=channel,
+               joined_at=joined, annual_fee=Decimal("50.00") if i < paying else Decimal("0.00"))
+        for i in range(n)
+    )  # fmt: skip
+
+
+@pytest.fixture
+def months(cast, world):
+    """Around February 2027 (the world's expenses are dated 20 Feb; its members have no join date): App spends
+    1,000 on 31 Jan and 2,000 on 1 Mar, SMS 500 on 1 Feb and 700 on 28 Feb; App's members join on 31 Jan (1),
+    1 Feb (2, 1 paying), 28 Feb (3, 2 paying) and 1 Mar (4, all paying); SMS's on 15 Feb (5, 1 paying)."""
+    campaign, channels = world["budget"].campaign, world["channels"]
+    by_channel = {line.channel_id: line for line in world["budget"].lines.filter(channel__isnull=False)}
+    for key, amount, day in (
+        ("app", "1000.00", dt.date(2027, 1, 31)),
+        ("app", "2000.00", dt.date(2027, 3, 1)),
+        ("sms", "500.00", dt.date(2027, 2, 1)),
+        ("sms", "700.00", dt.date(2027, 2, 28)),
+    ):
+        expense_record(line=by_channel[channels[key].pk], actor=cast.lead, amount=amount, date=day, description="x")
+    for key, day, n, paying in (("app", dt.date(2027, 1, 31), 1, 0), ("app", dt.date(2027, 2, 1), 2, 1),
+                                ("app", dt.date(2027, 2, 28), 3, 2), ("app", dt.date(2027, 3, 1), 4, 4),
+                                ("sms", dt.date(2027, 2, 15), 5, 1)):  # fmt: skip
+        dated_members(campaign, channels[key], day, n=n, paying=paying)
+    return world
+
+
+def test_parse_month():
+    from core.errors import ApplicationError
+    from dashboards.channel_returns import Month, parse_month
+
+    assert parse_month(None) is None and parse_month("") is None and parse_month("  ") is None
+    assert parse_month(" 2027-02\n").label == "2027-02"  # spaces around it are forgiven
+    month = parse_month("2027-02")
+    assert month == Month(first=dt.date(2027, 2, 1), next_first=dt.date(2027, 3, 1), label="2027-02")
+    assert parse_month("2026-12").next_first == dt.date(2027, 1, 1)
+    assert parse_month("2000-01").label == "2000-01" and parse_month("2100-12").next_first == dt.date(2101, 1, 1)
+    for bad in ("2026-13", "2026-00", "abc", "1999-01", "2101-01", "2026-1", "2026-011", "2026/11", "2026-11-01",
+                "２０２６-１１", "\x00"):  # fmt: skip
+        with pytest.raises(ApplicationError) as caught:
+            parse_month(bad)
+        assert caught.value.errors == {"month": ["Give a month as YYYY-MM, e.g. 2026-11."]}, bad
+
+
+def test_a_month_counts_only_its_expenses_and_members(api, cast, campaign, months):
+    client = api(cast.lead)
+    february = client.get(api_url(campaign), {"month": "2027-02"}).json()
+    rows = {row["name"]: row for row in february["channels"]}
+    # App: 900,000 on 20 Feb, not the 1,000 of 31 Jan nor the 2,000 of 1 Mar; members of 1 and 28 Feb only.
+    assert (rows["App"]["spent"], rows["App"]["members_new"], rows["App"]["members_paid"]) == ("900000.00", 5, 3)
+    assert rows["App"]["cost_per_paid_member"] == "300000.00"  # 900,000 / 3
+    # SMS: 400,000 + 500 (1 Feb) + 700 (28 Feb); the world's members have no join date, so only the 5 of 15 Feb.
+    assert (rows["SMS"]["spent"], rows["SMS"]["members_new"], rows["SMS"]["members_paid"]) == ("401200.00", 5, 1)
+    assert rows["H5"]["members_new"] == 0 and rows["H5"]["spent"] == "100000.00"
+    assert february["unattributed"] == {"spent": "2000000.00", "budgeted": "13000000.00", "members_new": 0,
+                                        "members_paid": 0}  # fmt: skip
+    assert february["spent_total"] == "3401200.00" and february["month"] == "2027-02"
+    # The plan stays whole.
+    assert february["budgeted_total"] == "19000000.00" and rows["App"]["budgeted"] == "3000000.00"
+    january = {row["name"]: row for row in client.get(api_url(campaign), {"month": "2027-01"}).json()["channels"]}
+    assert (january["App"]["spent"], january["App"]["members_new"], january["SMS"]["spent"]) == ("1000.00", 1, "0.00")
+    march = client.get(api_url(campaign), {"month": "2027-03"}).json()
+    assert {row["name"]: row for row in march["channels"]}["App"]["members_paid"] == 4
+    assert march["spent_total"] == "2000.00"
+    # The whole campaign: everything, members without a join date too.
+    whole = client.get(api_url(campaign)).json()
+    assert whole["month"] is None and whole["spent_total"] == "3404200.00"
+    assert {row["name"]: row for row in whole["channels"]}["App"]["members_new"] == 40
+    assert client.get(api_url(campaign), {"month": ""}).json()["month"] is None
+
+
+def test_a_months_notes_name_the_month(api, cast, campaign, months):
+    groups = {g["group"]: g for g in api(cast.lead).get(api_url(campaign), {"month": "2027-02"}).json()["groups"]}
+    assert "Spending in 2027-02 puts" in groups["content"]["note"]
+    assert "Spending so far" not in groups["content"]["note"]
+    empty = api(cast.lead).get(api_url(campaign), {"month": "2026-11"}).json()
+    assert empty["spent_total"] == "0.00" and all(g["share"] is None for g in empty["groups"])
+
+
+@pytest.mark.parametrize("bad", ["2026-13", "abc", "1999-01", "2026-00", "<script>", "9" * 5000])
+def test_a_malformed_month_is_a_400_on_month(api, cast, campaign, world, bad):
+    response = api(cast.lead).get(api_url(campaign), {"month": bad})
+    assert response.status_code == 400
+    assert response.json() == {"month": ["Give a month as YYYY-MM, e.g. 2026-11."]}
+
+
+def test_a_malformed_month_does_not_reveal_a_campaign_to_outsiders(api, cast, campaign, world):
+    assert api(cast.outsider).get(api_url(campaign), {"month": "abc"}).status_code == 404
+
+
+def test_the_page_for_a_month(browser_client, cast, campaign, months):
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2027, 3, 8, 4, 0, tzinfo=dt.UTC), tick=False):
+        response = browser_client(cast.lead).get(page_url(campaign), {"month": "2027-02"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-month="2027-02"' in html and 'data-window="2027-02"' in html and "Showing Feb 2027" in html
+    assert '<select class="form-select" name="month" id="returns-month">' in html
+    # From the campaign's start month (February) to this month (March) in its time zone, newest first.
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', html)
+    assert options == [("", "", "Whole campaign"), ("2027-03", "", "Mar 2027"), ("2027-02", " selected", "Feb 2027")]
+    assert 'data-figure="cost_per_paid_member">300,000.00' in html  # App: 900,000 / 3 paying members in February
+    assert "Spending in 2027-02 puts" in html
+    assert '<input type="hidden" name="month" value="2027-02">' in html
+    assert 'data-proposal-month="2027-02"' in html
+    # A month without spend says so, and where to go instead.
+    empty = browser_client(cast.lead).get(page_url(campaign), {"month": "2026-11"}).content.decode()
+    assert "No spend recorded in Nov 2026, so there are no returns to compare for that month." in empty
+    assert f'<a href="{page_url(campaign)}">the whole campaign</a>' in empty
+
+
+def test_the_month_menu_is_at_most_36_months_in_the_campaigns_time_zone(cast, campaign):
+    import time_machine
+
+    from dashboards.channel_returns import parse_month
+    from dashboards.views.channel_returns import month_choices
+
+    # 31 Mar 2027 17:00 UTC is already 1 April in Shanghai.
+    with time_machine.travel(dt.datetime(2027, 3, 31, 17, 0, tzinfo=dt.UTC), tick=False):
+        assert [m.label for m in month_choices(campaign)] == ["2027-04", "2027-03", "2027-02"]
+        campaign.time_zone = "America/Los_Angeles"
+        assert [m.label for m in month_choices(campaign)] == ["2027-03", "2027-02"]
+    campaign.time_zone, campaign.start_date = "Asia/Shanghai", dt.date(2020, 5, 17)
+    with time_machine.travel(dt.datetime(2027, 3, 8, 4, 0, tzinfo=dt.UTC), tick=False):
+        labels = [m.label for m in month_choices(campaign)]
+    assert len(labels) == 36 and labels[0] == "2027-03" and labels[-1] == "2024-04"
+    # A chosen month outside the menu is offered too, so the menu shows what the page shows.
+    with time_machine.travel(dt.datetime(2027, 3, 8, 4, 0, tzinfo=dt.UTC), tick=False):
+        campaign.start_date = dt.date(2027, 2, 10)
+        assert [m.label for m in month_choices(campaign, parse_month("2026-11"))] == ["2027-03", "2027-02", "2026-11"]
+
+
+def test_the_page_with_a_malformed_month_shows_the_whole_campaign_and_the_message(browser_client, cast, campaign,
+                                                                                    world):  # fmt: skip
+    response = browser_client(cast.lead).get(page_url(campaign), {"month": "2026-13"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="invalid-feedback d-block" id="returns-month-error" role="alert">Give a month as YYYY-MM' in html
+    assert 'aria-invalid="true"' in html and 'data-window="campaign"' in html
+    assert 'data-figure="cost_per_paid_member">100,000.00' in html  # the whole campaign's figures
+    assert '<input type="hidden" name="month"' not in html
+    assert browser_client(cast.lead).get(page_url(campaign), {"month": "<script>alert(1)</script>"}).status_code == 200
+
+
+def test_rebalance_for_a_month(browser_client, cast, campaign, months):
+    # In February App costs 300,000 per paying member (900,000 / 3) and SMS 401,200 (401,200 / 1): the same
+    # direction as the whole campaign, with the month's own figures in the note.
+    response = browser_client(cast.lead).post(rebalance_url(campaign), {"month": "2027-02"})
+    draft = Budget.objects.get(campaign=campaign, version=2)
+    assert response.status_code == 302 and response["Location"] == reverse("budgets:edit", args=[draft.pk])
+    assert draft.note.startswith(
+        "Proposed re-balance by channel returns in 2027-02: 200,000.00 CNY moved from SMS (401,200.00 CNY per "
+        "paying member) to App (300,000.00 CNY per paying member)."
+    )
+    entry = AuditEntry.objects.get(action="budget.rebalance_proposed", object_id=str(draft.pk))
+    assert entry.after["month"] == "2027-02"
+
+
+def test_rebalance_for_a_month_uses_that_months_returns(browser_client, cast, campaign, months):
+    # In March only App has spend and paying members: nothing to compare, refused back to March's tab.
+    response = browser_client(cast.lead).post(rebalance_url(campaign), {"month": "2027-03"})
+    assert response.status_code == 302 and response["Location"] == page_url(campaign) + "?month=2027-03"
+    assert "fewer than two channels" in " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert Budget.objects.filter(campaign=campaign).count() == 1
+
+
+def test_rebalance_without_a_month_records_none(browser_client, cast, campaign, world):
+    browser_client(cast.lead).post(rebalance_url(campaign), {"month": ""})
+    draft = Budget.objects.get(campaign=campaign, version=2)
+    assert draft.note.startswith("Proposed re-balance by channel returns: ")
+    assert AuditEntry.objects.get(action="budget.rebalance_proposed", object_id=str(draft.pk)).after["month"] is None
+
+
+def test_rebalance_with_a_malformed_month_is_refused_with_a_message(browser_client, cast, campaign, world):
+    response = browser_client(cast.lead).post(rebalance_url(campaign), {"month": "2026-13"})
+    assert response.status_code == 302 and response["Location"] == page_url(campaign)
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Give a month as YYYY-MM, e.g. 2026-11."]
+    assert Budget.objects.filter(campaign=campaign).count() == 1
+
+
+def test_the_query_count_is_the_same_with_a_month(api, browser_client, cast, campaign, months):
+    client = api(cast.lead)
+    client.get(api_url(campaign))
+
+    def count(params) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(api_url(campaign), params).status_code == 200
+        return len(ctx.captured_queries)
+
+    assert count({}) == count({"month": "2027-02"}) == 6
+    page = browser_client(cast.lead)
+    page.get(page_url(campaign))
+
+    def page_count(params) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert page.get(page_url(campaign), params).status_code == 200
+        return len(ctx.captured_queries)
+
+    assert page_count({}) == page_count({"month": "2027-02"}) == page_count({"month": "bad"})
