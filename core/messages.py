@@ -20,6 +20,7 @@ and shown as entered.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
@@ -188,10 +189,16 @@ def remembering_decode() -> Callable[[Any], Any]:
     return remembered
 
 
+@functools.lru_cache(maxsize=512)
+def _placeholders(template: str) -> tuple[str, ...]:
+    """The names in a translated template, found once per template (fill runs once per row of a large job)."""
+    return tuple(PLACEHOLDER.findall(template))
+
+
 def fill(msg: Message, template: str, params: Mapping[str, Any], decoder: Callable[[Any], Any] = decode) -> str:
     """``template`` (``msg`` already translated into the active language) with the stored parameters filled in —
     for loops that translate a message once and fill it for many rows (pass them a :func:`remembering_decode`)."""
-    values = dict.fromkeys(PLACEHOLDER.findall(template), "—")
+    values = dict.fromkeys(_placeholders(template), "—")
     values.update({key: decoder(value) for key, value in params.items()})
     try:
         return template % values

@@ -82,14 +82,17 @@ class Tier(models.Model):
 
 
 class Member(models.Model):
-    external_id = models.CharField(_("external id"), max_length=64, unique=True)
+    # Unique through the constraint below, not ``unique=True``: that would add a second, pattern-matching index on
+    # PostgreSQL that nothing uses and every import and tier change writes to.
+    external_id = models.CharField(_("external id"), max_length=64)
     name = models.CharField(_("name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     age_band = models.CharField(_("age band"), max_length=5, choices=AgeBand.choices, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
     joined_at = models.DateField(_("joined on"), null=True, blank=True, validators=[validate_date_in_bounds])
     annual_fee = models.DecimalField(_("annual fee (CNY)"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
-    tier = models.CharField(_("tier"), max_length=10, choices=TierCode.choices, default=TierCode.BASIC, db_index=True)
+    # Indexed with source_campaign below, not alone: a tier change (an import, a new rule set) writes to every index.
+    tier = models.CharField(_("tier"), max_length=10, choices=TierCode.choices, default=TierCode.BASIC)
     consent = models.BooleanField(_("consent given (PIPL)"), default=False)
     consent_at = models.DateField(_("consent date"), null=True, blank=True, validators=[validate_date_in_bounds])
     # Indexed by the (source_campaign, tier) index below; its own index would only slow imports down.
@@ -116,6 +119,7 @@ class Member(models.Model):
         verbose_name_plural = _("members")
         permissions = [("view_pii", _("Can see members' names and phone numbers unmasked and export them"))]
         constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="member_external_id_unique"),
             models.CheckConstraint(condition=Q(annual_fee__gte=0), name="member_fee_non_negative"),
         ]
         indexes = [

@@ -119,19 +119,24 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
             if is_rise:
                 rising.append(row)
         table = Risk._meta.db_table
-        with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement for every changed row: its new level, and for a rise the acknowledgement reset.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} AS r SET alert_level = v.level, alert_changed_at = %s, "  # noqa: S608
+                    "acknowledged_at = CASE WHEN v.rise THEN NULL ELSE r.acknowledged_at END, "
+                    "acknowledged_by_id = CASE WHEN v.rise THEN NULL ELSE r.acknowledged_by_id END, "
+                    "escalated_at = CASE WHEN v.rise THEN NULL ELSE r.escalated_at END "
+                    "FROM unnest(%s::bigint[], %s::varchar[], %s::boolean[]) AS v(id, level, rise) WHERE r.id = v.id",
+                    [now, [row[0] for row in changes], [row[2] for row in changes],
+                     [ALERT_RANK[row[2]] > ALERT_RANK[row[1]] for row in changes]],
+                )  # fmt: skip
+        else:
             for (level, is_rise), ids in groups.items():
-                reset = ", acknowledged_at = NULL, acknowledged_by_id = NULL, escalated_at = NULL" if is_rise else ""
-                if connection.vendor == "postgresql":
-                    cursor.execute(
-                        f"UPDATE {table} SET alert_level = %s, alert_changed_at = %s{reset} WHERE id = ANY(%s)",  # noqa: S608
-                        [level, now, ids],
-                    )
-                else:
-                    Risk.objects.filter(pk__in=ids).update(
-                        alert_level=level, alert_changed_at=now,
-                        **({"acknowledged_at": None, "acknowledged_by": None, "escalated_at": None} if is_rise else {}),
-                    )  # fmt: skip
+                Risk.objects.filter(pk__in=ids).update(
+                    alert_level=level, alert_changed_at=now,
+                    **({"acknowledged_at": None, "acknowledged_by": None, "escalated_at": None} if is_rise else {}),
+                )  # fmt: skip
         if rising:
             copy_rows(
                 AlertEvent,
