@@ -168,7 +168,7 @@ def test_withdrawn_consent_stays_withdrawn_when_a_file_says_yes(api, cast, zhang
 def test_the_member_page_says_the_consent_was_withdrawn(api, browser_client, cast, zhang):
     api(cast.lead).post(url(zhang, "withdraw-consent"))
     html = browser_client(cast.lead).get(f"/members/{zhang.pk}/").content.decode()
-    assert "data-consent-withdrawn" in html and "imports cannot give it back" in html
+    assert "data-consent-withdrawn" in html and "Imports cannot give it back" in html
 
 
 def test_a_dry_run_reports_the_erased_row_as_the_import_would(api, cast, zhang):
