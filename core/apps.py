@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        import core.lookups  # noqa: F401  (registers field__any)
         from core.messages import autodiscover
 
         autodiscover()  # every app's notification messages, so stored notifications can be rendered anywhere

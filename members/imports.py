@@ -697,7 +697,7 @@ def _outside_boundary(ctx: Context, good: list[tuple[int, tuple, list]]) -> set[
         return set()
     ids = list({record[0] for _number, record, _cells in good})
     return set(
-        Member.objects.filter(external_id__in=ids)
+        Member.objects.filter(external_id__any=ids)
         .exclude(source_campaign_id__in=ctx.boundary)
         .values_list("external_id", flat=True)
     )

@@ -159,7 +159,7 @@ def erased_external_ids(external_ids: Iterable[str]) -> set[str]:
     if not ids:
         return set()
     return set(
-        Member.objects.filter(external_id__in=ids, erased_at__isnull=False).values_list("external_id", flat=True)
+        Member.objects.filter(external_id__any=ids, erased_at__isnull=False).values_list("external_id", flat=True)
     )
 
 
