@@ -110,14 +110,8 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
         if not changes:
             return result
         # Each changed row is written once: rising rows also get a fresh acknowledgement and 24-hour clock.
-        groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
-        rising = []
-        for row in changes:
-            pk, old, new = row[0], row[1], row[2]
-            is_rise = ALERT_RANK[new] > ALERT_RANK[old]
-            groups[(new, is_rise)].append(pk)
-            if is_rise:
-                rising.append(row)
+        rises = [ALERT_RANK[row[2]] > ALERT_RANK[row[1]] for row in changes]
+        rising = [row for row, is_rise in zip(changes, rises, strict=True) if is_rise]
         table = Risk._meta.db_table
         if connection.vendor == "postgresql":
             # One statement for every changed row: its new level, and for a rise the acknowledgement reset.
@@ -128,10 +122,12 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
                     "acknowledged_by_id = CASE WHEN v.rise THEN NULL ELSE r.acknowledged_by_id END, "
                     "escalated_at = CASE WHEN v.rise THEN NULL ELSE r.escalated_at END "
                     "FROM unnest(%s::bigint[], %s::varchar[], %s::boolean[]) AS v(id, level, rise) WHERE r.id = v.id",
-                    [now, [row[0] for row in changes], [row[2] for row in changes],
-                     [ALERT_RANK[row[2]] > ALERT_RANK[row[1]] for row in changes]],
+                    [now, [row[0] for row in changes], [row[2] for row in changes], rises],
                 )  # fmt: skip
         else:
+            groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
+            for row, is_rise in zip(changes, rises, strict=True):
+                groups[(row[2], is_rise)].append(row[0])
             for (level, is_rise), ids in groups.items():
                 Risk.objects.filter(pk__in=ids).update(
                     alert_level=level, alert_changed_at=now,
