@@ -59,6 +59,11 @@ SECONDS = int(os.environ.get("LOAD_SECONDS", "30"))
 WARMUP = int(os.environ.get("LOAD_WARMUP_SECONDS", "3"))
 USERS = int(os.environ.get("LOAD_USERS", "50"))
 CAMPAIGNS = int(os.environ.get("LOAD_CAMPAIGNS", "100"))
+# The server's Redis (a database of its own, emptied at the start) and the page cache (core/pagecache.py), on as in
+# production; LOAD_PAGE_CACHE=0 measures every page rendered.
+REDIS = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/7")
+PAGE_CACHE = "0" if os.environ.get("LOAD_PAGE_CACHE", "1") == "0" else "1"
+METRICS_DIR = tempfile.mkdtemp(prefix="concord-load-metrics-")
 CORES = os.cpu_count() or 1
 WORKERS = int(os.environ.get("LOAD_WORKERS", str(2 * CORES + 1)))
 THREADS = int(os.environ.get("LOAD_THREADS", "2"))
@@ -209,8 +214,36 @@ def server_env() -> dict[str, str]:
         LOG_LEVEL="WARNING",
         CELERY_TASK_ALWAYS_EAGER="0",
         PYTHONPATH=str(ROOT),
+        # As in production: Redis for the cache (and the page cache's versions, shared by the workers) and the
+        # request metrics of every worker added up, so the page cache's hits can be read from /metrics.
+        REDIS_URL=REDIS,
+        REDIS_KEY_PREFIX="concord-load",
+        PAGE_CACHE=PAGE_CACHE,
+        PROMETHEUS_MULTIPROC_DIR=METRICS_DIR,
     )
     return env
+
+
+def reset_redis() -> None:
+    """Empty the load run's own Redis database: no page kept from an earlier run, no task left queued."""
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+
+
+def cache_counts(port: int) -> dict[str, float]:
+    """The page cache's hit/miss/pass counts so far, all workers (from /metrics)."""
+    counts = {"hit": 0.0, "miss": 0.0, "pass": 0.0}
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    except OSError:
+        return counts
+    for line in text.splitlines():
+        if line.startswith("concord_page_cache_total{"):
+            result = line.split('result="', 1)[1].split('"', 1)[0]
+            counts[result] = float(line.rsplit(" ", 1)[1])
+    return counts
 
 
 def start_server(port: int) -> subprocess.Popen:
@@ -255,7 +288,9 @@ function request()
     headers["Authorization"] = "Token " .. tokens[u]
     headers["Accept"] = "application/json"
   else
-    headers["Cookie"] = "sessionid=" .. sessions[u]
+    -- a browser's CSRF cookie too (any 32 letters and digits: the session key is one); the page cache keeps a
+    -- page only for a browser that has one, as its CSRF token is masked from it
+    headers["Cookie"] = "sessionid=" .. sessions[u] .. "; csrftoken=" .. sessions[u]
   end
   return wrk.format("GET", p[1], headers)
 end
@@ -429,6 +464,7 @@ def main() -> None:
         plan = {name: paths for name, paths in plan.items() if name in ONLY or name.startswith("trivial")}
     mix_paths = scenarios(data)["mix"]  # for the memory top-up, also when LOAD_SCENARIOS leaves the mix out
     port = free_port()
+    reset_redis()
     server = start_server(port)
     results: dict[str, dict] = {}
     served = 1  # start_server's answered probe
@@ -457,10 +493,14 @@ def main() -> None:
                 if WARMUP:
                     served += run_wrk(port, script, WARMUP)["requests"]
                     drained += wait_idle(server)
+                counted = cache_counts(port)
                 before = server_cpu(server)
                 result = run_wrk(port, script, SECONDS)
                 served += result["requests"]
                 after = server_cpu(server)
+                counts = cache_counts(port)
+                asked = {k: counts[k] - counted[k] for k in counts}
+                result["cache_hits"] = asked["hit"] / max(sum(asked.values()), 1)
                 result["cpu_s"] = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
                 result["cpu_ms_per_req"] = 1000 * result["cpu_s"] / max(result["requests"], 1)
                 result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
@@ -503,18 +543,23 @@ def main() -> None:
           f"cpu ms/req = CPU of gunicorn and of this database's PostgreSQL backends per request (trivial: "
           f"{floor_cpu:.2f} ms); cpu ratio = trivial's cpu ms/req ÷ the scenario's, what the throughput ratio would "
           "be on an otherwise idle machine")  # fmt: skip
+    print(f"page cache {'on' if PAGE_CACHE == '1' else 'off (LOAD_PAGE_CACHE=0)'}; hits = the share of the run's "
+          "logged-in GETs answered from it (the rest rendered: the first look of each user at each page, and pages "
+          "it never keeps)")  # fmt: skip
     print(f"{'scenario':<18} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9} "
-          f"{'÷trivial':>9} {'loadavg':>8} {'cpu ms/req':>10} {'cpu ratio':>9}  (errors: socket/timeout/non-200)")  # fmt: skip
+          f"{'÷trivial':>9} {'loadavg':>8} {'cpu ms/req':>10} {'cpu ratio':>9} {'hits':>5}  "
+          "(errors: socket/timeout/non-200)")  # fmt: skip
     for name, r in results.items():
         print(f"{name:<18} {r['rps']:>8.1f} {r['p50_us'] / 1000:>8.1f} {r['p95_us'] / 1000:>8.1f} "
               f"{r['p99_us'] / 1000:>8.1f} {r['errors']:>7} {r['requests']:>9} {r['rps'] / ceiling:>9.2f} {r['loadavg']:>8.1f} "
-              f"{r['cpu_ms_per_req']:>10.2f} {floor_cpu / r['cpu_ms_per_req']:>9.2f}  "
+              f"{r['cpu_ms_per_req']:>10.2f} {floor_cpu / r['cpu_ms_per_req']:>9.2f} {r['cache_hits']:>5.0%}  "
               f"{r['socket_errors']}/{r['timeouts']}/{r['non200']}")  # fmt: skip
     for name, r in results.items():
         print(f"BENCH name=load_{name}_rps value={r['rps']:.1f} unit=req/s")
         print(f"BENCH name=load_{name}_p95 value={r['p95_us'] / 1000:.1f} unit=ms")
         print(f"BENCH name=load_{name}_cpu_per_request value={r['cpu_ms_per_req']:.2f} unit=ms")
         print(f"BENCH name=load_{name}_errors value={r['errors']} unit=count target=0 cmp=<=")
+        print(f"BENCH name=load_{name}_page_cache_hits value={100 * r['cache_hits']:.0f} unit=%")
         if name in TARGETS:
             print(f"BENCH name=load_{name}_vs_trivial value={r['rps'] / ceiling:.2f} unit=ratio "
                   f"target={TARGETS[name]} cmp=>=")  # fmt: skip

@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
     "axes.middleware.AxesMiddleware",
+    # Innermost, after Axes: it only answers logged-in GETs (never a sign-in), and every middleware above runs on
+    # a cached answer as on a fresh one (core/pagecache.py).
+    "core.pagecache.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -158,6 +161,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Logged-in GET pages and API lists answered from the cache while no table they read was written (core/pagecache.py,
+# issue 20). Needs the versions shared by every process, so it is on by default only with Redis.
+PAGE_CACHE = env.bool("PAGE_CACHE", default=bool(REDIS_URL))
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60, minimum=1)
+# Part of every key; empty: a hash of the code, templates and catalogues (a deploy never serves the old pages).
+PAGE_CACHE_SALT = env.str("PAGE_CACHE_SALT", default="")
 
 # The broker is REDIS_URL unless CELERY_BROKER_URL names another (make run uses
 # kombu's filesystem transport when no Redis can be reached).

@@ -22,3 +22,6 @@ STORAGES["attachments"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": MEDIA_ROOT},
 }
+# Production runs the page cache (core/pagecache.py); so does the suite, so a write that fails to invalidate a page
+# shows up as a test reading a stale page. Without Redis its versions live in this one process, which is the test's.
+PAGE_CACHE = True

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from core import pagecache
+
 
 def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` (tuples in ``columns`` order, column names as in the database) into ``model``'s table."""
@@ -29,4 +31,6 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
             placeholders = ", ".join(["%s"] * len(columns))
             # Table and column names come from model metadata, quoted; values are parameters.
             cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})", rows)  # noqa: S608
+    if connection.vendor == "postgresql":  # psycopg's COPY passes no execute wrapper: say what was written
+        pagecache.wrote(model._meta.db_table)
     return len(rows)

@@ -7,6 +7,7 @@ matched is ``unmatched`` (a static file served by WhiteNoise is ``static``).
 
 - ``concord_http_requests_total{view, method, status}`` — counter
 - ``concord_http_request_duration_seconds{view, method}`` — histogram (5 ms … 10 s)
+- ``concord_page_cache_total{result}`` — counter: ``hit``, ``miss``, ``pass`` (core/pagecache.py)
 - ``concord_celery_queue_length{queue}`` — tasks waiting in the default and the imports queue
 - ``concord_celery_broker_up`` — 1 if the broker answered this scrape; 0 (and no queue lengths) if not
 - ``concord_member_imports_running`` — member imports in the ``running`` state
@@ -65,6 +66,13 @@ LATENCY = Histogram(
     "Time to answer an HTTP request (whole middleware stack), by URL name and method.",
     ["view", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)
+PAGE_CACHE = Counter(
+    "concord_page_cache",
+    "Logged-in GETs the page cache was asked about (core/pagecache.py): hit (answered from it), miss (rendered and "
+    "kept), pass (rendered, not kept: it wrote, set a cookie, showed a message, was not a 200 …).",
+    ["result"],
     registry=REGISTRY,
 )
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -102,6 +102,9 @@ class ResilientRedisCache(RedisCache):
 def publish(task: Any, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:
     """``task.delay(*args, **kwargs)`` (``apply_async`` with ``countdown`` when given) unless the broker failed within the last few seconds; False (logged)
     when it was not sent. Callers keep what the task would do recoverable (outbox rows, watchdogs)."""
+    from core.pagecache import mark_uncacheable
+
+    mark_uncacheable()  # a cached copy of this response would not publish the task again
     eager = bool(getattr(task, "app", None) and task.app.conf.task_always_eager)
     if broker_breaker.is_open and not eager:
         logger.info("Broker breaker open; %s not published.", getattr(task, "name", task))
