@@ -20,6 +20,12 @@ member_list_for; no org role needed), masked; so each request picks any of the 5
 path as a lead and as a plain team member without an org role, and wants a 200 logged-in page (or a non-empty
 API list).
 
+The server runs as production does: Redis for the cache and the page cache (core/pagecache.py) — its own
+database, LOAD_REDIS_URL (default redis://127.0.0.1:6379/7), emptied first — and every worker's metrics added up;
+wrk sends a CSRF cookie with the session, as a browser does (the page cache keeps a page only for a browser with
+one). Each scenario also prints the share of its logged-in GETs answered from the page cache (from /metrics);
+LOAD_PAGE_CACHE=0 turns the page cache off, so every page is rendered.
+
 Prints throughput, p50/p95/p99 latency and errors (socket errors, requests over wrk's 10 s timeout, any status
 other than 200) per scenario, and each scenario's throughput as a share of the trivial view's (SPEC 10.7 aims:
 ≥ 0.5 the API lists, ≥ 0.3 home, risk register and sign-off queue, ≥ 0.2 campaign overview; the other pages are
