@@ -350,7 +350,9 @@ def _plan(request: HttpRequest) -> _Plan | None:
         csrf = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
         if not csrf:
             return None
-        credential = f"s:{session.session_key}:{csrf}"
+        # And what the session holds (loaded already): no page reads it today, but one that did would differ by it.
+        held = repr(sorted(session.items(), key=lambda item: item[0]))
+        credential = f"s:{session.session_key}:{csrf}:{hashlib.blake2b(held.encode(), digest_size=16).hexdigest()}"
     storage = getattr(request, "_messages", None)
     if storage is not None and len(storage):
         return None

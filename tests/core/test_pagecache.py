@@ -144,6 +144,15 @@ def test_without_the_csrf_cookie_nothing_is_kept(lead_client):
     assert queries > HIT_QUERIES
 
 
+def test_what_the_session_holds_is_part_of_the_key(lead_client):
+    get(lead_client, "/risks/")
+    assert get(lead_client, "/risks/")[1] == HIT_QUERIES
+    session = lead_client.session
+    session["seen_banner"] = True
+    session.save()
+    assert get(lead_client, "/risks/")[1] > HIT_QUERIES
+
+
 def test_logout_and_deactivation_are_never_answered_from_the_cache(lead_client, cast):
     get(lead_client, "/risks/")
     get(lead_client, "/risks/")
