@@ -66,8 +66,16 @@ _CACHEABLE_TYPES = ("text/html", "application/json")
 _RESPONSE_ATTRS = ("csp_update", "xframe_options_exempt")
 # Statements that only check a credential: reading them does not make a page depend on every token or session.
 _CREDENTIAL_LOOKUPS = ('"knox_authtoken"."token_key" =', '"django_session"."session_key" =')
-# ``update_last_login`` writes this on every sign-in; no page shows it, so it does not invalidate pages.
-_LAST_LOGIN = re.compile(r'^UPDATE "teams_user" SET "last_login" = %s WHERE "teams_user"\."id" = %s$')
+# Updates of columns no cached page shows, made often: every sign-in's ``update_last_login`` and the email outbox
+# marking notices sent. They do not invalidate pages (tests/core/test_pagecache.py checks that no template or
+# serializer shows either column).
+UNSEEN_COLUMNS = {"teams_user": "last_login", "core_notification": "email_sent_at"}
+_UNSEEN_UPDATES = (
+    re.compile(r'^UPDATE "teams_user" SET "last_login" = %s WHERE "teams_user"\."id" = %s$'),
+    re.compile(
+        r'^UPDATE "core_notification" SET "email_sent_at" = %s WHERE "core_notification"\."id" IN \((%s, )*%s\)$'
+    ),
+)
 
 _WRITE_START = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY|ALTER|DROP|CREATE|REPLACE)\b", re.I)
 _WITH_WRITE = re.compile(r"^\s*WITH\b.*\b(INSERT|UPDATE|DELETE)\b", re.I | re.S)
@@ -96,7 +104,7 @@ def classify(sql: str) -> tuple[bool, frozenset[str]]:
     """(does the statement write?, the Concord tables it names). Cached per statement text."""
     found = _classified.get(sql)
     if found is None:
-        if _LAST_LOGIN.match(sql):
+        if any(pattern.match(sql) for pattern in _UNSEEN_UPDATES):
             found = (True, frozenset())
         else:
             write = bool(_WRITE_START.match(sql) or _WITH_WRITE.match(sql))

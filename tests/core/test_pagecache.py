@@ -216,6 +216,12 @@ def test_a_post_is_never_answered_from_the_cache(lead_client):
         ('UPDATE "teams_user" SET "last_login" = %s WHERE "teams_user"."id" = %s', True, set()),
         ('UPDATE "teams_user" SET "language" = %s WHERE "teams_user"."id" = %s', True, {"teams_user"}),
         ("SAVEPOINT s1", False, set()),
+        ('UPDATE "core_notification" SET "email_sent_at" = %s WHERE "core_notification"."id" IN (%s, %s)', True, set()),
+        (
+            'UPDATE "core_notification" SET "read_at" = %s WHERE "core_notification"."id" IN (%s)',
+            True,
+            {"core_notification"},
+        ),
     ],
 )
 def test_statements_are_read_as_reads_or_writes_of_their_tables(sql, write, tables):
@@ -276,3 +282,38 @@ def test_versions_in_redis_survive_processes_and_restart_from_a_random_epoch(red
     assert second[pagecache.GLOBAL] != first[pagecache.GLOBAL]
     redis.delete(key)
     cache.close()
+
+
+def test_the_columns_pages_are_not_told_about_are_shown_by_no_page():
+    """``UNSEEN_COLUMNS`` are updated without invalidating pages: no template, serializer or view may show them."""
+    from pathlib import Path
+
+    root = Path(settings.BASE_DIR)
+    shown, paths = [], []
+    for path in [*root.glob("*/templates/**/*.html"), *root.glob("templates/**/*.html"), *root.glob("*/api/*.py"),
+                 *root.glob("*/serializers*.py"), *root.glob("*/views*.py"), *root.glob("*/views/*.py")]:  # fmt: skip
+        paths.append(path)
+        text = path.read_text(encoding="utf-8")
+        shown += [
+            f"{path.relative_to(root)}: {column}" for column in pagecache.UNSEEN_COLUMNS.values() if column in text
+        ]
+    assert len(paths) > 100  # the templates, serializers and views were found
+    assert shown == []
+
+
+def test_the_outbox_marking_notices_sent_is_an_unseen_update(cast):
+    """The statement the outbox really sends (core.services.notifications) is the one recognised."""
+    from core.models import Notification
+
+    notes = [Notification.objects.create(recipient=cast.lead, verb="x", message="x", params={}) for _ in range(3)]
+    sent = []
+
+    def capture(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        Notification.objects.filter(pk__in=[n.pk for n in notes]).update(email_sent_at=notes[0].created_at)
+        Notification.objects.filter(pk__in=[n.pk for n in notes]).update(read_at=notes[0].created_at)
+    assert pagecache.classify(sent[0]) == (True, frozenset())
+    assert pagecache.classify(sent[1]) == (True, frozenset({"core_notification"}))
