@@ -37,6 +37,7 @@ so the cache is off by default unless ``REDIS_URL`` is set (``PAGE_CACHE``). The
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import hashlib
 import logging
@@ -137,6 +138,12 @@ class _Versions:
             return None, None
         return client.get_client(None, write=True), cache.make_key("pagecache:versions")
 
+    @staticmethod
+    def _hash(key: str, name: str) -> str:
+        """Scoped versions (``table@key``, one per user at most) live in a hash of their own, so the snapshot
+        taken before each render reads only the tables' versions."""
+        return key + ":scoped" if SCOPE_MARK in name else key
+
     def _call(self, work: Callable[[Any, str], Any]) -> Any:
         """``work(redis, key)``; ``_NO_REDIS`` without Redis, ``_FAILED`` when Redis failed (or failed lately)."""
         from core.resilience import cache_breaker
@@ -160,7 +167,7 @@ class _Versions:
         def work(redis, key):
             pipe = redis.pipeline(transaction=False)
             for table in tables:
-                pipe.hincrby(key, table, 1)
+                pipe.hincrby(self._hash(key, table), table, 1)
             pipe.execute()
             return True
 
@@ -200,11 +207,29 @@ class _Versions:
                 return dict(self._local)
         return None if found is _FAILED else found
 
+    def start_scoped_epoch(self) -> None:
+        """Give a new (or evicted) scoped hash a random start."""
+
+        def work(redis, key):
+            redis.hsetnx(self._hash(key, SCOPED_EPOCH), SCOPED_EPOCH, secrets.randbits(62))
+
+        if self._call(work) is _NO_REDIS:
+            with self._lock:
+                self._local.setdefault(SCOPED_EPOCH, secrets.randbits(62))
+
     def current(self, tables: list[str]) -> list[int] | None:
         """The versions of ``tables`` now; None when they cannot be read."""
 
         def work(redis, key):
-            return [int(value or 0) for value in redis.hmget(key, tables)]
+            plain = [t for t in tables if SCOPE_MARK not in t]
+            scoped = [t for t in tables if SCOPE_MARK in t]
+            pipe = redis.pipeline(transaction=False)
+            if plain:
+                pipe.hmget(key, plain)
+            if scoped:
+                pipe.hmget(self._hash(key, scoped[0]), scoped)
+            found = dict(zip(plain + scoped, [v for values in pipe.execute() for v in values], strict=True))
+            return [int(found[t] or 0) for t in tables]
 
         found = self._call(work)
         if found is _NO_REDIS:
@@ -220,7 +245,7 @@ def wrote(*tables: str) -> None:
     """Say that ``tables`` were written outside Django's cursor (psycopg ``COPY``); same rules as a statement."""
     from django.db import connection
 
-    _after_write(connection, frozenset(t.lower() for t in tables))
+    _after_write(connection, _scoped_names(frozenset(t.lower() for t in tables)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -231,7 +256,57 @@ def wrote(*tables: str) -> None:
 @dataclass
 class _Reads:
     tables: set[str] = field(default_factory=set)
+    scoped: dict[str, int] = field(default_factory=dict)  # scoped versions, read before their statement ran
     uncacheable: bool = False
+
+
+# Tables whose readers may depend on a part of them only: a user's own notifications (the header badge on every
+# page, the home page's inbox panel). Writes that say whose rows they touch (``writing_for``) bump only those
+# users' versions; any other write to the table bumps every scope (``table@*``) — never too few.
+SCOPED_TABLES = frozenset({"core_notification"})
+SCOPE_MARK = "@"
+# The scoped hash's own random start (as GLOBAL is the main hash's): evicted alone, its counters cannot match again.
+SCOPED_EPOCH = f"{SCOPE_MARK}epoch"
+_read_scope: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("pagecache_read", default=None)
+_write_scope: contextvars.ContextVar[dict[str, frozenset] | None] = contextvars.ContextVar(
+    "pagecache_write", default=None
+)
+
+
+@contextlib.contextmanager
+def reading_own(table: str, key: Any):
+    """The statements inside read only the rows of ``table`` that belong to ``key`` (e.g. the user's id)."""
+    token = _read_scope.set({**(_read_scope.get() or {}), table: key})
+    try:
+        yield
+    finally:
+        _read_scope.reset(token)
+
+
+@contextlib.contextmanager
+def writing_for(table: str, keys: Iterable[Any]):
+    """The statements inside write only rows of ``table`` that belong to ``keys`` (say it only when certain)."""
+    token = _write_scope.set({**(_write_scope.get() or {}), table: frozenset(keys)})
+    try:
+        yield
+    finally:
+        _write_scope.reset(token)
+
+
+def _scoped_names(tables: frozenset[str]) -> frozenset[str]:
+    """What a write of ``tables`` bumps: the tables, and for scoped tables the scopes it touched (or all)."""
+    touched = tables & SCOPED_TABLES
+    if not touched:
+        return tables
+    declared = _write_scope.get() or {}
+    names = set(tables)
+    for table in touched:
+        keys = declared.get(table)
+        if keys is None:
+            names.add(f"{table}{SCOPE_MARK}*")
+        else:
+            names.update(f"{table}{SCOPE_MARK}{key}" for key in keys)
+    return frozenset(names)
 
 
 _reading: contextvars.ContextVar[_Reads | None] = contextvars.ContextVar("pagecache_reading", default=None)
@@ -284,15 +359,29 @@ def _after_write(connection: Any, tables: frozenset[str]) -> None:
 
 
 def _track(execute: Callable, sql: Any, params: Any, many: bool, context: dict) -> Any:
-    result = execute(sql, params, many, context)
     text = sql if isinstance(sql, str) else str(sql)
     write, tables = classify(text)
+    reads = None if write else _reading.get()
+    if reads is not None and tables & SCOPED_TABLES:
+        own = _read_scope.get() or {}
+        for table in tables & SCOPED_TABLES:
+            if table in own:  # this statement's reads of it depend on the scope, read before it runs
+                tables = tables - {table}
+                names = [f"{table}{SCOPE_MARK}{own[table]}", f"{table}{SCOPE_MARK}*", SCOPED_EPOCH]
+                current = versions.current(names)
+                if current is not None and not current[-1]:
+                    versions.start_scoped_epoch()
+                    current = versions.current(names)
+                if current is None:
+                    reads.uncacheable = True
+                else:
+                    for name, version in zip(names, current, strict=True):
+                        reads.scoped.setdefault(name, version)
+    result = execute(sql, params, many, context)
     if write:
-        _after_write(context["connection"], tables)
-    else:
-        reads = _reading.get()
-        if reads is not None:
-            reads.tables |= tables
+        _after_write(context["connection"], _scoped_names(tables))
+    elif reads is not None:
+        reads.tables |= tables
     return result
 
 
@@ -499,7 +588,7 @@ class PageCacheMiddleware:
                 cache.set,
                 plan.key,
                 {
-                    "versions": {table: snapshot.get(table, 0) for table in depends},
+                    "versions": {**{table: snapshot.get(table, 0) for table in depends}, **reads.scoped},
                     "expires": time.time() + seconds,
                     "headers": [(k, v) for k, v in response.items() if k.lower() != "content-length"],
                     "body": zlib.compress(response.content, 1),

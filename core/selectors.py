@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import translation
 
+from core import pagecache
 from core.models import CalendarDay, Notification
 
 
@@ -24,7 +25,8 @@ def notification_unread_count(*, user: Any) -> int:
     """How many unread notifications the user has (one COUNT)."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    with pagecache.reading_own("core_notification", user.pk):  # a cached page depends on this user's notices only
+        return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
 def calendar_entries(year: int) -> QuerySet[CalendarDay]:

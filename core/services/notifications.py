@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import pagecache
 from core.calendar import is_working_day
 from core.errors import ApplicationError
 from core.messages import Message, encode_params, fill, remembering_decode, render
@@ -65,7 +66,8 @@ def notify_many(requests: Iterable[NotificationRequest], *, email: bool = True) 
                 object_id=req.obj.pk if req.obj is not None else None,
             )
         )
-    created = Notification.objects.bulk_create(rows)
+    with pagecache.writing_for(Notification._meta.db_table, {row.recipient_id for row in rows}):
+        created = Notification.objects.bulk_create(rows)
     if email and created:
         ids = [n.pk for n in created if n.pk is not None]
         for start in range(0, len(ids), EMAIL_BATCH):
@@ -126,11 +128,22 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
                 )
     from core.bulk import copy_rows
 
-    count = copy_rows(
-        Notification,
-        ["recipient_id", "verb", "message", "params", "written_text", "url", "object_type", "object_id", "created_at"],
-        values,
-    )
+    with pagecache.writing_for(Notification._meta.db_table, {value[0] for value in values}):
+        count = copy_rows(
+            Notification,
+            [
+                "recipient_id",
+                "verb",
+                "message",
+                "params",
+                "written_text",
+                "url",
+                "object_type",
+                "object_id",
+                "created_at",
+            ],
+            values,
+        )
     if count:
         transaction.on_commit(_enqueue_sweep)
     return count
@@ -245,7 +258,8 @@ def notification_mark_read(*, user: Any, notification_ids: Iterable[int] | None 
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:
         qs = qs.filter(pk__in=list(notification_ids))
-    return qs.update(read_at=timezone.now())
+    with pagecache.writing_for(Notification._meta.db_table, {user.pk}):
+        return qs.update(read_at=timezone.now())
 
 
 def notifications_resolve(*, obj: Any, verbs: Iterable[str], still_needed: Iterable[Any] = ()) -> int:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from budgets.selectors import signoff_queue
 from campaigns import selectors as campaign_selectors
 from campaigns.health import fresh_health, reason_texts
+from core import pagecache
 from core.calendar import year_known
 from core.permissions import Access, principal_for
 from core.selectors import notification_list
@@ -126,7 +127,8 @@ def home(request: HttpRequest) -> HttpResponse:
     unread = notification_list(user=user, unread_only=True, pending_only=True).annotate(
         unread_total=Window(Count("pk"))
     )
-    notifications = list(unread[:5])
+    with pagecache.reading_own("core_notification", user.pk):  # the page depends on this user's notices only
+        notifications = list(unread[:5])
     # SPEC 10.4: admins are warned while next year's statutory holidays are unknown (one query, admins only).
     next_year = timezone.localdate().year + 1
     calendar_unknown = next_year if principal.is_admin and not year_known(next_year) else None

@@ -281,6 +281,17 @@ def test_versions_in_redis_survive_processes_and_restart_from_a_random_epoch(red
     second = store.snapshot()
     assert second[pagecache.GLOBAL] != first[pagecache.GLOBAL]
     redis.delete(key)
+    scoped = store._hash(key, pagecache.SCOPED_EPOCH)
+    redis.delete(scoped)
+    store.bump(["core_notification@7"])
+    assert store.current(["core_notification@7", pagecache.SCOPED_EPOCH]) == [1, 0]
+    store.start_scoped_epoch()
+    epoch = store.current([pagecache.SCOPED_EPOCH])[0]
+    assert epoch > 0  # the scoped hash's own random start, checked with every scoped read
+    redis.delete(scoped)
+    store.start_scoped_epoch()
+    assert store.current([pagecache.SCOPED_EPOCH])[0] != epoch
+    redis.delete(scoped)
     cache.close()
 
 
@@ -317,3 +328,61 @@ def test_the_outbox_marking_notices_sent_is_an_unseen_update(cast):
         Notification.objects.filter(pk__in=[n.pk for n in notes]).update(read_at=notes[0].created_at)
     assert pagecache.classify(sent[0]) == (True, frozenset())
     assert pagecache.classify(sent[1]) == (True, frozenset({"core_notification"}))
+
+
+# --- notices: a page depends on its own user's only --------------------------------------------------------------
+
+
+def _badge(response) -> str:
+    import re
+
+    return re.search(r'id="unread-badge"[^>]*data-count="(\d+)"', response.content.decode()).group(1)
+
+
+def test_a_notice_for_someone_else_keeps_the_page_and_one_for_me_refreshes_it(lead_client, cast):
+    from core.models import NotificationVerb
+    from core.services.notifications import NotificationRow, notification_mark_read, notify, notify_rows
+    from tests.factories import message_for
+
+    message = message_for(NotificationVerb.RISK_ALERT, "Alert")
+    first, _ = get(lead_client, "/risks/")
+    before = _badge(first)
+    notify(recipients=[cast.deputy], message=message, email=False)  # bulk_create, declared
+    notify_rows([NotificationRow(recipient_id=cast.deputy.pk, language="en", message=message, params={})])  # COPY
+    notification_mark_read(user=cast.deputy)
+    response, queries = get(lead_client, "/risks/")
+    assert queries == HIT_QUERIES and _badge(response) == before
+    notify(recipients=[cast.lead], message=message, email=False)
+    response, queries = get(lead_client, "/risks/")
+    assert queries > HIT_QUERIES and int(_badge(response)) == int(before) + 1
+    get(lead_client, "/risks/")
+    notification_mark_read(user=cast.lead)
+    response, queries = get(lead_client, "/risks/")
+    assert queries > HIT_QUERIES and _badge(response) == "0"
+
+
+def test_a_notice_write_that_does_not_say_whose_refreshes_every_page(lead_client, cast):
+    from core.models import Notification
+
+    get(lead_client, "/risks/")
+    Notification.objects.create(recipient=cast.deputy, verb="x", message="x", params={})  # not declared: all scopes
+    _response, queries = get(lead_client, "/risks/")
+    assert queries > HIT_QUERIES
+    get(lead_client, "/")
+    assert get(lead_client, "/")[1] == HIT_QUERIES
+    Notification.objects.filter(recipient=cast.deputy).update(resolved_at=None)
+    assert get(lead_client, "/")[1] > HIT_QUERIES
+
+
+def test_the_home_page_inbox_panel_follows_my_notices(lead_client, cast):
+    from core.models import NotificationVerb
+    from core.services.notifications import notify
+    from tests.factories import message_for
+
+    get(lead_client, "/")
+    assert get(lead_client, "/")[1] == HIT_QUERIES
+    notify(recipients=[cast.deputy], message=message_for(NotificationVerb.RISK_ALERT, "Not mine"), email=False)
+    assert get(lead_client, "/")[1] == HIT_QUERIES
+    notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "Mine now"), email=False)
+    response, queries = get(lead_client, "/")
+    assert queries > HIT_QUERIES and "Mine now" in response.content.decode()
