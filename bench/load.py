@@ -238,8 +238,8 @@ def reset_redis() -> None:
 
 
 def cache_counts(port: int) -> dict[str, float]:
-    """The page cache's hit/miss/pass counts so far, all workers (from /metrics)."""
-    counts = {"hit": 0.0, "miss": 0.0, "pass": 0.0}
+    """The page cache's hit/miss/pass counts so far, all workers (from /metrics); shared_* for shared parts."""
+    counts = {"hit": 0.0, "miss": 0.0, "pass": 0.0, "shared_hit": 0.0, "shared_miss": 0.0, "shared_pass": 0.0}
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
             text = response.read().decode()
@@ -250,6 +250,10 @@ def cache_counts(port: int) -> dict[str, float]:
             result = line.split('result="', 1)[1].split('"', 1)[0]
             counts[result] = float(line.rsplit(" ", 1)[1])
     return counts
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 def start_server(port: int) -> subprocess.Popen:
@@ -506,7 +510,10 @@ def main() -> None:
                 after = server_cpu(server)
                 counts = cache_counts(port)
                 asked = {k: counts[k] - counted[k] for k in counts}
-                result["cache_hits"] = asked["hit"] / max(sum(asked.values()), 1)
+                pages = asked["hit"] + asked["miss"] + asked["pass"]
+                result["cache_hits"] = asked["hit"] / max(pages, 1)
+                shared = asked["shared_hit"] + asked["shared_miss"] + asked["shared_pass"]
+                result["shared_hits"] = asked["shared_hit"] / shared if shared else None
                 result["cpu_s"] = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
                 result["cpu_ms_per_req"] = 1000 * result["cpu_s"] / max(result["requests"], 1)
                 result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
@@ -551,14 +558,15 @@ def main() -> None:
           "be on an otherwise idle machine")  # fmt: skip
     print(f"page cache {'on' if PAGE_CACHE == '1' else 'off (LOAD_PAGE_CACHE=0)'}; hits = the share of the run's "
           "logged-in GETs answered from it (the rest rendered: the first look of each user at each page, and pages "
-          "it never keeps)")  # fmt: skip
+          "it never keeps); shared = of the rendered pages with parts shared by readers alike (the overview), the "
+          "share whose parts were taken from the cache")  # fmt: skip
     print(f"{'scenario':<18} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9} "
-          f"{'÷trivial':>9} {'loadavg':>8} {'cpu ms/req':>10} {'cpu ratio':>9} {'hits':>5}  "
+          f"{'÷trivial':>9} {'loadavg':>8} {'cpu ms/req':>10} {'cpu ratio':>9} {'hits':>5} {'shared':>6}  "
           "(errors: socket/timeout/non-200)")  # fmt: skip
     for name, r in results.items():
         print(f"{name:<18} {r['rps']:>8.1f} {r['p50_us'] / 1000:>8.1f} {r['p95_us'] / 1000:>8.1f} "
               f"{r['p99_us'] / 1000:>8.1f} {r['errors']:>7} {r['requests']:>9} {r['rps'] / ceiling:>9.2f} {r['loadavg']:>8.1f} "
-              f"{r['cpu_ms_per_req']:>10.2f} {floor_cpu / r['cpu_ms_per_req']:>9.2f} {r['cache_hits']:>5.0%}  "
+              f"{r['cpu_ms_per_req']:>10.2f} {floor_cpu / r['cpu_ms_per_req']:>9.2f} {r['cache_hits']:>5.0%} {_share(r['shared_hits']):>6}  "
               f"{r['socket_errors']}/{r['timeouts']}/{r['non200']}")  # fmt: skip
     for name, r in results.items():
         print(f"BENCH name=load_{name}_rps value={r['rps']:.1f} unit=req/s")
@@ -566,6 +574,8 @@ def main() -> None:
         print(f"BENCH name=load_{name}_cpu_per_request value={r['cpu_ms_per_req']:.2f} unit=ms")
         print(f"BENCH name=load_{name}_errors value={r['errors']} unit=count target=0 cmp=<=")
         print(f"BENCH name=load_{name}_page_cache_hits value={100 * r['cache_hits']:.0f} unit=%")
+        if r["shared_hits"] is not None:
+            print(f"BENCH name=load_{name}_shared_part_hits value={100 * r['shared_hits']:.0f} unit=%")
         if name in TARGETS:
             print(f"BENCH name=load_{name}_vs_trivial value={r['rps'] / ceiling:.2f} unit=ratio "
                   f"target={TARGETS[name]} cmp=>=")  # fmt: skip

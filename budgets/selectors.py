@@ -89,10 +89,12 @@ class BudgetOverview:
         return (self.spent * 100 / line_sum).quantize(Decimal("0.1"))
 
 
-def campaign_budget_overview(*, user: Any, campaign: Any) -> BudgetOverview:
+def campaign_budget_overview(*, user: Any, campaign: Any, whole_team: bool = False) -> BudgetOverview:
     """The versions of the campaign's budget the user may see (one query), the newest version's sign-offs (one)
-    and the approved version's lines with their spend (one)."""
-    versions = list(budget_policy.visible(user, Budget.objects.filter(campaign=campaign)).order_by("-version"))
+    and the approved version's lines with their spend (one). ``whole_team``: every version, for a caller that
+    checked the reader sees all of the team's budgets (``budget_policy.sees_whole_team``); ``user`` is then unused."""
+    versions = Budget.objects.filter(campaign=campaign)
+    versions = list((versions if whole_team else budget_policy.visible(user, versions)).order_by("-version"))
     current = versions[0] if versions else None
     approved = next((b for b in versions if b.status == BudgetStatus.APPROVED), None)
     signoffs = list(current.signoffs.select_related("signer").order_by("signed_at", "id")) if current else []

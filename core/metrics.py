@@ -71,7 +71,8 @@ LATENCY = Histogram(
 PAGE_CACHE = Counter(
     "concord_page_cache",
     "Logged-in GETs the page cache was asked about (core/pagecache.py): hit (answered from it), miss (rendered and "
-    "kept), pass (rendered, not kept: it wrote, set a cookie, showed a message, was not a 200 …).",
+    "kept), pass (rendered, not kept: it wrote, set a cookie, showed a message, was not a 200 …); shared_hit, "
+    "shared_miss, shared_pass: the same for parts of a page shared by readers who see them alike.",
     ["result"],
     registry=REGISTRY,
 )

@@ -612,3 +612,96 @@ class PageCacheMiddleware:
         for name, value in entry["attrs"].items():
             setattr(response, name, value)
         return response
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Parts of a page shared by everyone who may see them the same way
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def csrf_placeholder() -> str:
+    """What a shared part carries where a form's CSRF token goes; each reader's own token replaces it. Derived
+    from ``SECRET_KEY`` (the same in every process, never guessable from a page, so no text can fake it)."""
+    from django.utils.crypto import salted_hmac
+
+    return "csrf-" + salted_hmac("concord.pagecache.csrf", "placeholder").hexdigest()
+
+
+def shared_parts(
+    request: HttpRequest, name: str, audience: Iterable[Any], build: Callable[[str], dict[str, str]]
+) -> dict[str, str]:
+    """Parts of a page (HTML by part name) that are the same for every reader with the same ``audience``.
+
+    ``build(csrf_token)`` renders them **without the request** (so nothing of the reader can slip in: no
+    ``user``, no ``request``, no session), from the audience and what it reads from the database *itself*. The
+    audience must name everything of the reader the parts depend on (their access level on the object, what
+    they may see of it, the day in the object's time zone …); the active language and time zone are added here.
+    Kept like a page: with the versions of the tables ``build`` read, never when it (or, in a transaction still
+    open, the request before it) wrote, ``PAGE_CACHE_SECONDS`` at most. Each reader's CSRF token is put into the forms on the way out. With ``PAGE_CACHE`` off, built each
+    time. The page around the parts still goes through the page cache as usual.
+    """
+    from django.middleware.csrf import get_token
+    from django.utils import translation
+
+    placeholder = csrf_placeholder()
+
+    def answer(parts: dict[str, str]) -> dict[str, str]:
+        token = get_token(request) if any(placeholder in html for html in parts.values()) else ""
+        return {part: html.replace(placeholder, token) for part, html in parts.items()}
+
+    if not getattr(settings, "PAGE_CACHE", False):
+        return answer(build(placeholder))
+    outer = _reading.get()
+    parts = [
+        _salt(),
+        name,
+        repr(tuple(audience)),
+        translation.get_language() or "",
+        timezone.get_current_timezone_name(),
+    ]
+    key = "pagecache:shared:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=20).hexdigest()
+    entry = _cache_call(cache.get, key)
+    if entry is not None and entry["expires"] > time.time():
+        tables = list(entry["versions"])
+        if versions.current(tables) == [entry["versions"][t] for t in tables]:
+            _count("shared_hit")
+            if outer is not None:  # the page around depends on what the parts read
+                outer.tables |= {t for t in tables if SCOPE_MARK not in t}
+                for table in tables:
+                    if SCOPE_MARK in table:
+                        outer.scoped.setdefault(table, entry["versions"][table])
+            return answer(entry["parts"])
+    # A write this request made in a transaction still open could yet roll back: what the parts read now is then
+    # nobody else's to see. Parts built after such a write are not kept (a committed write is fine).
+    from django.db import connection
+
+    wrote_uncommitted = connection.in_atomic_block and bool(getattr(_scope, "bumped", None))
+    snapshot = versions.snapshot()
+    reads = _Reads()
+    token = _reading.set(reads)
+    try:
+        built = build(placeholder)
+    finally:
+        _reading.reset(token)
+    if outer is not None:
+        outer.tables |= reads.tables
+        for table, version in reads.scoped.items():
+            outer.scoped.setdefault(table, version)
+        outer.uncacheable |= reads.uncacheable
+    if snapshot is None or reads.uncacheable or wrote_uncommitted or sum(map(len, built.values())) > _MAX_BYTES:
+        _count("shared_pass")
+    else:
+        _count("shared_miss")
+        seconds = int(getattr(settings, "PAGE_CACHE_SECONDS", 60))
+        depends = sorted(reads.tables | {GLOBAL})
+        _cache_call(
+            cache.set,
+            key,
+            {
+                "versions": {**{table: snapshot.get(table, 0) for table in depends}, **reads.scoped},
+                "expires": time.time() + seconds,
+                "parts": built,
+            },
+            seconds,
+        )
+    return answer(built)

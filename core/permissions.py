@@ -151,6 +151,12 @@ class TeamScopedPolicy:
             condition |= self.approver_scope(principal)
         return queryset.filter(condition)
 
+    def sees_whole_team(self, user: Any, team_id: int) -> bool:
+        """Whether :meth:`visible` keeps every row of ``team_id`` for the user (everything, or a member of it) — so
+        what they see of that team's rows is what every such reader sees, not their own selection."""
+        principal = principal_for(user)
+        return principal.user_id is not None and (principal.reads_everything or team_id in principal.team_roles)
+
     def access(self, user: Any, obj: Model) -> Access:
         principal = principal_for(user)
         if principal.user_id is None:

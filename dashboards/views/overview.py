@@ -10,18 +10,23 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from budgets.permissions import budget_policy
 from budgets.selectors import campaign_budget_overview, signoff_rows
 from campaigns import selectors as campaign_selectors
 from campaigns.health import campaign_health
 from campaigns.models import Campaign, CampaignStatus, Task
 from campaigns.permissions import TRANSITION_LABELS, campaign_abilities, creatable_teams, get_campaign_for_user
 from campaigns.selectors import KpiStatus
+from core.pagecache import shared_parts
+from core.permissions import Access
 from reviews.selectors import campaign_next_standup
 from risks.models import Risk
 from risks.selectors import LIVE, heatmap, open_alerts, risk_counts
@@ -34,8 +39,46 @@ ALERTS_SHOWN = 6
 @login_required
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The overview: phase lights, next milestones, late tasks, schedule, KPIs against target, lifecycle."""
+    """The overview: phase lights, next milestones, late tasks, schedule, KPIs against target, lifecycle.
+
+    Everything under the tabs is the same for every reader with the same access to the campaign, so it is a shared
+    part (``core.pagecache.shared_parts``): built once per audience and kept until the tables it read change."""
     campaign = get_campaign_for_user(request.user, pk)
+    health = campaign_health(campaign)  # the header's badge; brought up to date here if the day moved on
+    whole_team = budget_policy.sees_whole_team(request.user, campaign.team_id)
+    audience = (
+        campaign.pk,
+        int(campaign.access),
+        "team" if whole_team else f"user:{request.user.pk}",  # an approver outside the team sees their own versions
+        creatable_teams(request.user).exists(),
+        campaign_selectors.campaign_today(campaign).isoformat(),
+    )
+
+    def build(csrf_token: str) -> dict[str, str]:
+        context = _overview_context(
+            request.user, campaign.pk, access=campaign.access, whole_team=whole_team, can_copy=audience[3]
+        )
+        context["csrf_token"] = csrf_token
+        template = "dashboards/_overview_shared.html"
+        return {part: render_to_string(f"{template}#{part}", context) for part in ("head", "content")}
+
+    shared = shared_parts(request, "campaign-overview", audience, build)
+    return render(
+        request,
+        "dashboards/campaign_overview.html",
+        {
+            "campaign": campaign,
+            "active_tab": "overview",
+            "campaign_health": health,
+            "shared": {part: mark_safe(html) for part, html in shared.items()},  # noqa: S308 (rendered by Django)
+        },
+    )
+
+
+def _overview_context(user: Any, pk: int, *, access: Access, whole_team: bool, can_copy: bool) -> dict[str, Any]:
+    """What the shared parts show, read here from the database (nothing of the reader but the audience)."""
+    campaign = Campaign.objects.select_related("team", "lead").get(pk=pk)
+    campaign.access = access
     today = campaign_selectors.campaign_today(campaign)
     schedule = campaign_selectors.campaign_schedule(campaign=campaign, today=today)
     # The campaign's tasks once (without their long descriptions), shared with the phase lights.
@@ -53,49 +96,44 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     health = campaign_health(campaign)
     kpis = campaign_selectors.campaign_kpis(campaign=campaign)
-    return render(
-        request,
-        "dashboards/campaign_overview.html",
-        {
-            "campaign": campaign,
-            "active_tab": "overview",
-            **campaign_abilities(campaign),
-            "today": today,
-            "phases": [campaign_selectors.phase_row(ps) for ps in phases],
-            "upcoming": [
-                {
-                    "milestone": m,
-                    "phase_name": phase_names.get(m.phase_id, ""),
-                    "days_left": (m.due_date - today).days,
-                    "days_overdue": (today - m.due_date).days,
-                    "overdue": m.due_date < today,
-                }
-                for m in upcoming
-            ],
-            "late_tasks": [{"task": t, "days_late": (today - t.due_date).days} for t in late[:LATE_TASKS_SHOWN]],
-            "late_more": max(len(late) - LATE_TASKS_SHOWN, 0),
-            "task_count": len(tasks),
-            "schedule": schedule,
-            "critical_tasks": critical,
-            "late_critical": sum(1 for t in critical if t.is_late(today)),
-            "campaign_health": health,
-            "slip_days": health.slip_days,
-            "kpis": kpis,
-            "kpi_chart": kpi_chart(kpis),
-            "transitions": [
-                {"status": s, "label": TRANSITION_LABELS[s], "cancel": s == CampaignStatus.CANCELLED}
-                for s in campaign.allowed_transitions
-            ],
-            "can_copy": creatable_teams(request.user).exists(),
-            **_overview_extras(request, campaign, today),
-        },
-    )
+    return {
+        "campaign": campaign,
+        **campaign_abilities(campaign),
+        "today": today,
+        "phases": [campaign_selectors.phase_row(ps) for ps in phases],
+        "upcoming": [
+            {
+                "milestone": m,
+                "phase_name": phase_names.get(m.phase_id, ""),
+                "days_left": (m.due_date - today).days,
+                "days_overdue": (today - m.due_date).days,
+                "overdue": m.due_date < today,
+            }
+            for m in upcoming
+        ],
+        "late_tasks": [{"task": t, "days_late": (today - t.due_date).days} for t in late[:LATE_TASKS_SHOWN]],
+        "late_more": max(len(late) - LATE_TASKS_SHOWN, 0),
+        "task_count": len(tasks),
+        "schedule": schedule,
+        "critical_tasks": critical,
+        "late_critical": sum(1 for t in critical if t.is_late(today)),
+        "campaign_health": health,
+        "slip_days": health.slip_days,
+        "kpis": kpis,
+        "kpi_chart": kpi_chart(kpis),
+        "transitions": [
+            {"status": s, "label": TRANSITION_LABELS[s], "cancel": s == CampaignStatus.CANCELLED}
+            for s in campaign.allowed_transitions
+        ],
+        "can_copy": can_copy,
+        **_overview_extras(user, campaign, today, whole_team=whole_team),
+    }
 
 
-def _overview_extras(request: HttpRequest, campaign: Campaign, today: Any) -> dict[str, Any]:
+def _overview_extras(user: Any, campaign: Campaign, today: Any, *, whole_team: bool) -> dict[str, Any]:
     """The overview's budget (burn against the approved lines and the time elapsed, sign-off state), risk heat
     map with open alerts, and next standup — each from its own app's selectors, a fixed number of queries."""
-    budget = campaign_budget_overview(user=request.user, campaign=campaign)
+    budget = campaign_budget_overview(user=user, campaign=campaign, whole_team=whole_team)
     span = (campaign.end_date - campaign.start_date).days + 1
     elapsed = min(max((today - campaign.start_date).days + 1, 0), span)
     by_category: dict[str, dict[str, Any]] = {}

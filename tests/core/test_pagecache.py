@@ -386,3 +386,55 @@ def test_the_home_page_inbox_panel_follows_my_notices(lead_client, cast):
     notify(recipients=[cast.lead], message=message_for(NotificationVerb.RISK_ALERT, "Mine now"), email=False)
     response, queries = get(lead_client, "/")
     assert queries > HIT_QUERIES and "Mine now" in response.content.decode()
+
+
+# --- Shared parts: the same HTML for readers alike ------------------------------------------------------------------
+
+
+def test_shared_parts_are_kept_per_audience_until_a_table_they_read_changes(rf, cast, settings):
+    from django.middleware.csrf import _unmask_cipher_token, get_token
+
+    from teams.models import Team
+
+    settings.PAGE_CACHE = True
+    built = []
+
+    def build(csrf_token: str) -> dict[str, str]:
+        built.append(csrf_token)
+        return {"teams": str(Team.objects.count()), "form": f'<input value="{csrf_token}">'}
+
+    request = rf.get("/")
+    pagecache.reset_scope()  # a request's start: nothing written yet
+    first = pagecache.shared_parts(request, "t", ("a",), build)
+    again = pagecache.shared_parts(request, "t", ("a",), build)
+    assert len(built) == 1 and first["teams"] == again["teams"]
+    token = first["form"].split('"')[1]  # the reader's own token (masked afresh each time), never the placeholder
+    get_token(request)
+    assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
+    assert built[0] == pagecache.csrf_placeholder() and built[0] not in first["form"]
+    pagecache.shared_parts(request, "t", ("b",), build)  # another audience: built for it
+    pagecache.shared_parts(request, "other", ("a",), build)  # another part: built for it
+    assert len(built) == 3
+    Team.objects.create(name="New", code="new-team")  # a table the parts read changed
+    pagecache.reset_scope()  # the next request (the write above belonged to an earlier one)
+    fresh = pagecache.shared_parts(request, "t", ("a",), build)
+    assert len(built) == 4 and fresh["teams"] == str(int(first["teams"]) + 1)
+
+
+def test_shared_parts_built_after_an_uncommitted_write_of_the_request_are_not_kept(rf, cast, settings):
+    from teams.models import Team
+
+    settings.PAGE_CACHE = True
+    built = []
+
+    def build(csrf_token: str) -> dict[str, str]:
+        built.append(1)
+        return {"teams": str(Team.objects.count())}
+
+    request = rf.post("/")
+    pagecache.reset_scope()
+    with transaction.atomic():
+        Team.objects.create(name="Maybe", code="maybe")  # could still roll back
+        pagecache.shared_parts(request, "t", ("c",), build)
+        pagecache.shared_parts(request, "t", ("c",), build)
+    assert len(built) == 2
