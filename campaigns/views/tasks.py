@@ -14,14 +14,17 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
 from core.errors import ApplicationError
+from core.pagecache import shared_parts
 from core.permissions import Access
 from core.web import apply_service_errors, safe_next
 from teams.models import User
@@ -165,19 +168,47 @@ def _tasks_context(
     if filters["view"] == "board":
         context["columns"] = _board(campaign, filters, request.user, today)
     else:
-        qs = with_predecessors(_filtered_tasks(campaign, filters, request.user, today))
-        page = Paginator(qs, TASKS_PER_PAGE).get_page(request.GET.get("page"))
-        context["page"] = page
-        context["rows"] = [
-            _row(campaign, t, None, members=members, phases=phases, today=today, can_write=can_write)
-            for t in page.object_list
-        ]
-        context["page_extra"] = "&" + filter_query
+        context["shared_results"] = mark_safe(_shared_results(request, campaign, context)["results"])  # noqa: S308
     if can_write:
         context["create_form"] = create_form or TaskCreateForm(
             members=members, phases=phases, default_start=max(today, campaign.start_date)
         )
     return context
+
+
+def _shared_results(request: HttpRequest, campaign: Campaign, frame: dict[str, Any]) -> dict[str, str]:
+    """The list's table (``#task-results``): the same for every reader with the same write access, filters and page
+    (and, for "mine", the same reader), so a shared part (``core.pagecache.shared_parts``) built from the database
+    alone — the rows' inline forms included, each reader's CSRF token put in on the way out."""
+    filters, today, can_write = frame["filters"], frame["today"], frame["can_write"]
+    mine = request.user if filters["mine"] else None
+    page_number = request.GET.get("page")
+    audience = (
+        campaign.pk, can_write, frame["filter_query"], page_number or "", today.isoformat(),
+        f"user:{request.user.pk}" if mine is not None else "",
+    )  # fmt: skip
+
+    def build(csrf_token: str) -> dict[str, str]:
+        fresh = Campaign.objects.select_related("team", "lead").get(pk=campaign.pk)
+        fresh.access = campaign.access
+        phases = phases_of(fresh)
+        members = members_of(fresh) if can_write else []
+        qs = with_predecessors(_filtered_tasks(fresh, filters, mine, today))
+        page = Paginator(qs, TASKS_PER_PAGE).get_page(page_number)
+        context = {
+            **frame,
+            "campaign": fresh,
+            "page": page,
+            "rows": [
+                _row(fresh, t, None, members=members, phases=phases, today=today, can_write=can_write)
+                for t in page.object_list
+            ],
+            "page_extra": "&" + frame["filter_query"],
+            "csrf_token": csrf_token,
+        }
+        return {"results": render_to_string("campaigns/work_tasks.html#task-results", context)}
+
+    return shared_parts(request, "campaign-task-list", audience, build)
 
 
 @login_required
@@ -187,9 +218,11 @@ def tasks(request: HttpRequest, pk: int) -> HttpResponse:
     """The campaign's tasks as a table (``?view=list``, 100 a page) or a status board (``?view=board``)."""
     campaign = get_campaign_for_user(request.user, pk, need=Access.READ)
     context = _tasks_context(request, campaign)
+    if request.htmx and "shared_results" in context:
+        return HttpResponse(context["shared_results"])
     template = "campaigns/work_tasks.html"
     if request.htmx:
-        template += "#task-board" if context["filters"]["view"] == "board" else "#task-results"
+        template += "#task-board"
     return render(request, template, context)
 
 
