@@ -11,10 +11,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
+from core.pagecache import shared_parts
 from core.permissions import Access
 from core.security import csp_update
 
@@ -62,7 +64,20 @@ def _context(campaign: Campaign) -> dict[str, Any]:
 def gantt(request: HttpRequest, pk: int) -> HttpResponse:
     """The timeline and the CPM schedule as a table."""
     campaign = get_campaign_for_user(request.user, pk, need=Access.READ)
-    return render(request, "campaigns/work_gantt.html", _context(campaign))
+    health = campaign_health(campaign)  # the header's badge; brought up to date here if the day moved on
+    audience = (campaign.pk, writable(campaign), campaign_today(campaign).isoformat())
+
+    def build(csrf_token: str) -> dict[str, str]:
+        """The chart, its data and the schedule table: the same for every reader with the same write access."""
+        fresh = Campaign.objects.select_related("team", "lead").get(pk=campaign.pk)
+        fresh.access = campaign.access
+        context = {**_context(fresh), "csrf_token": csrf_token}
+        return {"content": render_to_string("campaigns/_gantt_shared.html#content", context)}
+
+    shared = shared_parts(request, "campaign-timeline", audience, build)
+    context = {"campaign": campaign, "active_tab": "gantt", "campaign_health": health}
+    context["shared"] = {part: mark_safe(html) for part, html in shared.items()}  # noqa: S308 (rendered by Django)
+    return render(request, "campaigns/work_gantt.html", context)
 
 
 @login_required

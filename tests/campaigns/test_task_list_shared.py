@@ -1,6 +1,6 @@
-"""The task list's table as a shared part (issue 20, core.pagecache.shared_parts): every reader gets the page they
-would get without it — writers their inline forms with their own CSRF token, read-only readers none, "only mine"
-their own tasks — and a change to a task is on the next look of anyone."""
+"""The task list's table and the timeline as shared parts (issue 20, core.pagecache.shared_parts): every reader gets
+the page they would get without them — writers their inline forms with their own CSRF token and draggable bars,
+read-only readers neither, "only mine" their own tasks — and a change to a task is on the next look of anyone."""
 
 from __future__ import annotations
 
@@ -78,3 +78,23 @@ def test_each_writer_posts_with_their_own_token_and_a_change_is_seen_by_the_next
     _client, response = look(cast.lead, base + "?view=list", HTTP_HX_REQUEST="true")  # the htmx partial too
     assert response.content.decode().lstrip().startswith('<div id="task-results">')
     assert "Print the banners" in response.content.decode()
+
+
+def test_every_reader_gets_the_timeline_they_would_get_without_the_shared_part(cast, campaign, tasks, settings):
+    path = f"/campaigns/{campaign.pk}/timeline/"
+    readers = ["lead", "deputy", "member", "viewer", "executive", "admin", "outsider"]
+    settings.PAGE_CACHE = False
+    fresh = {}
+    for who in readers:
+        _client, response = look(getattr(cast, who), path)
+        fresh[who] = (response.status_code, CSRF_FIELD.sub(r"\1T", response.content.decode()))
+    assert fresh["outsider"][0] == 404
+    assert '"can_edit": true' in fresh["member"][1] and '"can_edit": false' in fresh["viewer"][1]
+    settings.PAGE_CACHE = True
+    hits = shared_hits()
+    for who in readers:
+        _client, response = look(getattr(cast, who), path)
+        assert (response.status_code, CSRF_FIELD.sub(r"\1T", response.content.decode())) == fresh[who], who
+    assert shared_hits() - hits >= 3
+    Task.objects.filter(pk=tasks[1].pk).update(title="Book the hall")
+    assert "Book the hall" in look(cast.viewer, path)[1].content.decode()
