@@ -33,6 +33,11 @@ announces — time passing (relative dates, today's lights; the local date is in
 Concord (psql), a bump lost while Redis was unreachable (the process then bumps every table at its next chance).
 The versions live in Redis (one hash), shared by every process; without Redis (``locmem``), only in one process,
 so the cache is off by default unless ``REDIS_URL`` is set (``PAGE_CACHE``). The test suite runs with it on.
+
+Shared parts (:func:`shared_parts`)
+    A page is kept per user; parts of it that are the same for every reader with the same access (the campaign
+    overview's panels, the task list's table, the timeline) are kept once per *audience*, under the same versions,
+    rendered without the request, with each reader's CSRF token put in on the way out.
 """
 
 from __future__ import annotations
