@@ -46,6 +46,14 @@ def get_campaign_for_user(user: Any, pk: Any, *, need: Access = Access.READ) -> 
     return campaign_policy.get(user, Campaign.objects.select_related("team", "lead"), pk, need=need)
 
 
+def campaign_read_again(campaign: Campaign) -> Campaign:
+    """The campaign read afresh, keeping the access level already worked out for the user: for a shared part
+    (``core.pagecache.shared_parts``), which must read what it shows itself."""
+    fresh = Campaign.objects.select_related("team", "lead").get(pk=campaign.pk)
+    fresh.access = campaign.access
+    return fresh
+
+
 def can_create_campaign_in(user: Any, team_id: int) -> bool:
     """Creating a campaign needs the lead or deputy role in its team (or admin)."""
     principal = principal_for(user)

@@ -62,6 +62,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 logger = logging.getLogger(__name__)
 
@@ -634,8 +635,8 @@ def csrf_placeholder() -> str:
 
 def shared_parts(
     request: HttpRequest, name: str, audience: Iterable[Any], build: Callable[[str], dict[str, str]]
-) -> dict[str, str]:
-    """Parts of a page (HTML by part name) that are the same for every reader with the same ``audience``.
+) -> dict[str, SafeString]:
+    """Parts of a page (HTML by part name, marked safe) that are the same for every reader with the same ``audience``.
 
     ``build(csrf_token)`` renders them **without the request** (so nothing of the reader can slip in: no
     ``user``, no ``request``, no session), from the audience and what it reads from the database *itself*. The
@@ -650,9 +651,10 @@ def shared_parts(
 
     placeholder = csrf_placeholder()
 
-    def answer(parts: dict[str, str]) -> dict[str, str]:
+    def answer(parts: dict[str, str]) -> dict[str, SafeString]:
         token = get_token(request) if any(placeholder in html for html in parts.values()) else ""
-        return {part: html.replace(placeholder, token) for part, html in parts.items()}
+        # Rendered by Django's templates (escaped there); the token is Django's own.
+        return {part: mark_safe(html.replace(placeholder, token)) for part, html in parts.items()}  # noqa: S308
 
     if not getattr(settings, "PAGE_CACHE", False):
         return answer(build(placeholder))

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,7 +23,7 @@ from .. import services
 from ..forms.work import TaskMoveForm
 from ..health import campaign_health
 from ..models import Campaign
-from ..permissions import get_campaign_for_user
+from ..permissions import campaign_read_again, get_campaign_for_user
 from ..schedule import CycleError
 from ..selectors import campaign_gantt, campaign_today
 from ._common import task_in, writable
@@ -69,14 +68,11 @@ def gantt(request: HttpRequest, pk: int) -> HttpResponse:
 
     def build(csrf_token: str) -> dict[str, str]:
         """The chart, its data and the schedule table: the same for every reader with the same write access."""
-        fresh = Campaign.objects.select_related("team", "lead").get(pk=campaign.pk)
-        fresh.access = campaign.access
-        context = {**_context(fresh), "csrf_token": csrf_token}
+        context = {**_context(campaign_read_again(campaign)), "csrf_token": csrf_token}
         return {"content": render_to_string("campaigns/_gantt_shared.html#content", context)}
 
     shared = shared_parts(request, "campaign-timeline", audience, build)
-    context = {"campaign": campaign, "active_tab": "gantt", "campaign_health": health}
-    context["shared"] = {part: mark_safe(html) for part, html in shared.items()}  # noqa: S308 (rendered by Django)
+    context = {"campaign": campaign, "active_tab": "gantt", "campaign_health": health, "shared": shared}
     return render(request, "campaigns/work_gantt.html", context)
 
 

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -34,7 +34,7 @@ from ..activity import task_activity
 from ..discussion import comment_editable, mention_candidates, task_attachments, task_comments, task_watcher_ids
 from ..forms.work import CommentForm, DependencyForm, TaskCreateForm, TaskForm
 from ..models import Campaign, Phase, Task, TaskStatus
-from ..permissions import get_campaign_for_user
+from ..permissions import campaign_read_again, get_campaign_for_user
 from ..selectors import campaign_today
 from ._common import members_of, phases_of, task_in, with_predecessors, writable
 from .activity import rows
@@ -168,7 +168,7 @@ def _tasks_context(
     if filters["view"] == "board":
         context["columns"] = _board(campaign, filters, request.user, today)
     else:
-        context["shared_results"] = mark_safe(_shared_results(request, campaign, context)["results"])  # noqa: S308
+        context["shared_results"] = _shared_results(request, campaign, context)["results"]
     if can_write:
         context["create_form"] = create_form or TaskCreateForm(
             members=members, phases=phases, default_start=max(today, campaign.start_date)
@@ -176,7 +176,7 @@ def _tasks_context(
     return context
 
 
-def _shared_results(request: HttpRequest, campaign: Campaign, frame: dict[str, Any]) -> dict[str, str]:
+def _shared_results(request: HttpRequest, campaign: Campaign, frame: dict[str, Any]) -> dict[str, SafeString]:
     """The list's table (``#task-results``): the same for every reader with the same write access, filters and page
     (and, for "mine", the same reader), so a shared part (``core.pagecache.shared_parts``) built from the database
     alone — the rows' inline forms included, each reader's CSRF token put in on the way out."""
@@ -189,8 +189,7 @@ def _shared_results(request: HttpRequest, campaign: Campaign, frame: dict[str, A
     )  # fmt: skip
 
     def build(csrf_token: str) -> dict[str, str]:
-        fresh = Campaign.objects.select_related("team", "lead").get(pk=campaign.pk)
-        fresh.access = campaign.access
+        fresh = campaign_read_again(campaign)
         phases = phases_of(fresh)
         members = members_of(fresh) if can_write else []
         qs = with_predecessors(_filtered_tasks(fresh, filters, mine, today))

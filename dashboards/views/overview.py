@@ -14,7 +14,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -23,10 +22,15 @@ from budgets.selectors import campaign_budget_overview, signoff_rows
 from campaigns import selectors as campaign_selectors
 from campaigns.health import campaign_health
 from campaigns.models import Campaign, CampaignStatus, Task
-from campaigns.permissions import TRANSITION_LABELS, campaign_abilities, creatable_teams, get_campaign_for_user
+from campaigns.permissions import (
+    TRANSITION_LABELS,
+    campaign_abilities,
+    campaign_read_again,
+    creatable_teams,
+    get_campaign_for_user,
+)
 from campaigns.selectors import KpiStatus
 from core.pagecache import shared_parts
-from core.permissions import Access
 from reviews.selectors import campaign_next_standup
 from risks.models import Risk
 from risks.selectors import LIVE, heatmap, open_alerts, risk_counts
@@ -55,9 +59,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
     def build(csrf_token: str) -> dict[str, str]:
-        context = _overview_context(
-            request.user, campaign.pk, access=campaign.access, whole_team=whole_team, can_copy=audience[3]
-        )
+        context = _overview_context(request.user, campaign, whole_team=whole_team, can_copy=audience[3])
         context["csrf_token"] = csrf_token
         template = "dashboards/_overview_shared.html"
         return {part: render_to_string(f"{template}#{part}", context) for part in ("head", "content")}
@@ -70,15 +72,14 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "active_tab": "overview",
             "campaign_health": health,
-            "shared": {part: mark_safe(html) for part, html in shared.items()},  # noqa: S308 (rendered by Django)
+            "shared": shared,
         },
     )
 
 
-def _overview_context(user: Any, pk: int, *, access: Access, whole_team: bool, can_copy: bool) -> dict[str, Any]:
+def _overview_context(user: Any, campaign: Campaign, *, whole_team: bool, can_copy: bool) -> dict[str, Any]:
     """What the shared parts show, read here from the database (nothing of the reader but the audience)."""
-    campaign = Campaign.objects.select_related("team", "lead").get(pk=pk)
-    campaign.access = access
+    campaign = campaign_read_again(campaign)
     today = campaign_selectors.campaign_today(campaign)
     schedule = campaign_selectors.campaign_schedule(campaign=campaign, today=today)
     # The campaign's tasks once (without their long descriptions), shared with the phase lights.
