@@ -108,24 +108,24 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
         with translation.override(language):  # one activation per language, one translation per message
             templates: dict[str, str] = {}
             decoder = remembering_decode()
+            # Rows that share one parameters object (a meeting's twenty reminders) are encoded and written once;
+            # every row stays referenced in ``group`` meanwhile, so no id is reused.
+            written: dict[tuple[str, int], tuple[str, str]] = {}
             for row in group:
-                params = encode_params(row.params)
-                template = templates.get(row.message.key)
-                if template is None:
-                    template = templates[row.message.key] = str(row.message.text)
-                values.append(
-                    (
-                        row.recipient_id,
-                        row.message.verb,
-                        row.message.key,
+                done = written.get((row.message.key, id(row.params)))
+                if done is None:
+                    params = encode_params(row.params)
+                    template = templates.get(row.message.key)
+                    if template is None:
+                        template = templates[row.message.key] = str(row.message.text)
+                    done = written[(row.message.key, id(row.params))] = (
                         json.dumps(params, ensure_ascii=False),
                         fill(row.message, template, params, decoder),
-                        row.url,
-                        row.object_type,
-                        row.object_id,
-                        now,
                     )
-                )
+                values.append(
+                    (row.recipient_id, row.message.verb, row.message.key, *done, row.url, row.object_type,
+                     row.object_id, now)
+                )  # fmt: skip
     from core.bulk import copy_rows
 
     with pagecache.writing_for(Notification._meta.db_table, {value[0] for value in values}):
