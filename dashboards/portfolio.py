@@ -39,7 +39,7 @@ SORTS = {
 
 
 def _count_of(queryset: QuerySet, group: str) -> Coalesce:
-    counted = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]
+    counted = queryset.order_by().values(group).annotate(n=Count("*")).values("n")[:1]
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
@@ -87,7 +87,7 @@ def member_conversion(campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
         Member.objects.filter(source_campaign_id__in=campaign_ids)
         .order_by()
         .values_list("source_campaign_id", "tier")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
     for cid, tier, n in rows:
         result[cid][0] += n
