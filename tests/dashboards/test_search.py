@@ -81,6 +81,20 @@ def test_one_character_and_odd_characters_are_fine(api, cast, world):
     assert client.get("/search/", {"q": "女\x00神"}).status_code == 200
 
 
+def test_short_queries_without_case_are_matched_as_typed_and_letters_still_ignore_case(api, cast, world):
+    # One or two characters with no case (Chinese, digits) are matched as typed, without upper-casing every row;
+    # letters still match whatever their case, and LIKE's wildcards stay literal on both paths.
+    for q in ("ag", "AG", "aG"):
+        hits, _results = found(api, cast.lead, q)
+        assert ("task", world["task"].pk) in hits, q
+    hits, _results = found(api, cast.lead, "20")
+    assert ("campaign", world["campaign"].pk) in hits
+    hits, _results = found(api, cast.lead, "培訓")
+    assert ("task", world["task"].pk) in hits
+    for wildcard in ("%", "_", "%%", "_%"):
+        assert found(api, cast.lead, wildcard)[0] == set(), wildcard
+
+
 def test_the_page_groups_results_by_kind_and_says_what_to_try_when_nothing_matches(client, cast, world):
     client.force_login(cast.lead)
     page = client.get("/search/", {"q": "女神"}).content.decode()
