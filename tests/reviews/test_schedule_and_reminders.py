@@ -117,3 +117,28 @@ def test_changing_the_weekday_cancels_the_old_meetings_and_pausing_cancels_all(c
         assert Meeting.objects.filter(series=series, status="cancelled").count() >= 4
         series_save(campaign=campaign, actor=cast.lead, participants=[cast.lead], series=series, active=False)
         assert not Meeting.objects.filter(series=series, status="scheduled").exists()
+
+
+def test_each_reminder_names_its_own_meeting_in_its_readers_language(cast, campaign):
+    # Two meetings due in the same run: every participant's notice names that meeting's series and time, written
+    # in the participant's own language (each meeting's words are made once and shared by its reminders).
+    start = dt.datetime(2025, 10, 15, 10, 0, tzinfo=SHANGHAI)
+    first = meeting_at(cast, campaign, start)
+    second = meeting_at(cast, campaign, start + dt.timedelta(hours=3))
+    second.series.title = "Channel sync"
+    second.series.save()
+    cast.member.language = "zh-hans"
+    cast.member.save()
+    cast.viewer.is_active = False
+    cast.viewer.save()
+    assert reminders_send(now=start - dt.timedelta(hours=1))["meeting_reminder"] == 4  # the inactive viewer: none
+    texts = {
+        (n.recipient.username, n.object_id): n.written_text
+        for n in Notification.objects.filter(verb="meeting_reminder").select_related("recipient")
+    }
+    assert set(texts) == {(u, m.pk) for u in ("t-lead", "t-member") for m in (first, second)}
+    assert "Channel sync" in texts[("t-lead", second.pk)] and "Channel sync" not in texts[("t-lead", first.pk)]
+    assert texts[("t-lead", first.pk)].startswith("Reminder:") and "10:00" in texts[("t-lead", first.pk)]
+    assert "13:00" in texts[("t-lead", second.pk)]
+    assert texts[("t-member", first.pk)].startswith("提醒") and "10:00" in texts[("t-member", first.pk)]
+    assert "Channel sync" in texts[("t-member", second.pk)] and "13:00" in texts[("t-member", second.pk)]
