@@ -108,8 +108,13 @@ class Words:
         object.__setattr__(self, "parts", tuple(parts))
 
 
+_AS_IS = frozenset({str, int, float, bool})
+
+
 def encode(value: Any) -> Any:
     """A parameter as JSON that keeps what must be written in the reader's language."""
+    if value is None or type(value) in _AS_IS:  # most parameters (names, codes, counts): checked first
+        return value
     if isinstance(value, dt.datetime):
         return {"$dt": value.replace(tzinfo=None).isoformat(timespec="minutes")}
     if isinstance(value, dt.date):

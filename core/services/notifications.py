@@ -14,7 +14,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -79,9 +79,9 @@ def notify_many(requests: Iterable[NotificationRequest], *, email: bool = True) 
 EMAIL_BATCH = 500
 
 
-@dataclass(frozen=True)
-class NotificationRow:
-    """A notification for a large job: plain ids and values, no user objects."""
+class NotificationRow(NamedTuple):
+    """A notification for a large job: plain ids and values, no user objects. A named tuple: a job makes tens of
+    thousands at once (a frozen dataclass's ``__init__`` cost ~3 µs each of them)."""
 
     recipient_id: int
     language: str

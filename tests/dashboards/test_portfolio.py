@@ -115,6 +115,29 @@ def test_sorts_by_health_worst_first_and_by_red_alerts(client, cast):
     assert rows(page)[-1][0] == calm.code
 
 
+def test_sorts_by_live_red_then_yellow_alerts_and_keeps_campaigns_without_any(client, cast):
+    """The alert counts are one grouped count joined to the campaigns: a campaign without a live red or yellow
+    alert still shows (0 and 0), and closed risks do not count."""
+    made = grow(cast, 2)  # four campaigns, each with one red, one yellow and one blue risk
+    two_red, no_alerts, closed_only, two_yellow = made
+    Risk.objects.filter(campaign=two_red, alert_level="yellow").update(alert_level="red")
+    Risk.objects.filter(campaign=no_alerts).delete()
+    Risk.objects.filter(campaign=closed_only).update(status="closed")
+    Risk.objects.filter(campaign=two_yellow, alert_level="red").update(alert_level="yellow")
+
+    def counts(page: str) -> list[tuple[str, str, str]]:
+        return re.findall(r'<tr data-campaign="([^"]+)".*?data-red="(\d+)".*?data-yellow="(\d+)"', page, re.S)
+
+    page = get(client, cast.executive, "?sort=red").content.decode()
+    shown = counts(page)
+    assert shown[0] == (two_red.code, "2", "0")
+    assert {(no_alerts.code, "0", "0"), (closed_only.code, "0", "0"), (two_yellow.code, "0", "2")} <= set(shown)
+    assert [code for code, _r, _y in shown].index(two_yellow.code) < [c for c, _r, _y in shown].index(no_alerts.code)
+    page = get(client, cast.executive, "?sort=yellow").content.decode()
+    assert counts(page)[0] == (two_yellow.code, "0", "2")
+    assert len(counts(page)) == Campaign.objects.count()
+
+
 def test_pages_of_25(client, cast):
     grow(cast, 14)  # 28 campaigns
     first = rows(get(client, cast.executive).content.decode())
