@@ -85,12 +85,24 @@ _ROW_FIELDS = (
 )  # fmt: skip
 
 
+def _rank_sql(column: str) -> str:
+    return (
+        "CASE "
+        + " ".join(f"WHEN {column} = '{level}' THEN {rank}" for level, rank in ALERT_RANK.items())
+        + " ELSE 0 END"
+    )
+
+
+# Whether a changed row's level rises (ALERT_RANK in SQL; the levels are the code's own constants).
+_RISE_SQL = f"({_rank_sql('c.computed')} > {_rank_sql('c.alert_level')})"
+
+
 def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetime | None = None) -> RefreshResult:
     """Bring stored alert levels up to date for ``risks`` (all by default), set-wise.
 
-    Queries: per campaign time zone one locking SELECT of the rows whose level changes (with what the
-    notifications need), then one UPDATE per target level, one COPY of the events and one of the
-    notifications — independent of the number of risks.
+    Queries (PostgreSQL): per campaign time zone one UPDATE that finds, locks, writes and returns the rows whose
+    level changes (with what the notifications need), then one COPY of the events and one of the notifications —
+    independent of the number of risks. Elsewhere a locking SELECT per time zone and an UPDATE per new level.
     """
     now = now or timezone.now()
     base = risks if risks is not None else Risk.objects.all()
@@ -99,34 +111,41 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
         if risks is None:  # the daily job: run again, it finds what a crash lost (core.bulk)
             commit_without_waiting_for_disk()
         zones = list(base.order_by().values_list("campaign__time_zone", flat=True).distinct())
+        table = Risk._meta.db_table
         changes: list[tuple] = []
+        rises: list[bool] = []
         for zone in zones:
             rows = (
                 base.filter(campaign__time_zone=zone)
                 .annotate(computed=alert_level_expression(today_in(zone, now)))
                 .exclude(computed=F("alert_level"))
                 .select_for_update(skip_locked=True, of=("self",))
+                .order_by()
                 .values_list(*_ROW_FIELDS)
             )
-            changes += list(rows)
+            if connection.vendor == "postgresql":
+                # One statement per time zone finds the rows whose level changes, locks them (skipping any a user
+                # holds), writes each once — its new level, and for a rise a fresh acknowledgement and 24-hour
+                # clock — and returns them with what the notifications need.
+                select_sql, params = rows.query.sql_with_params()
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {table} AS r SET alert_level = c.computed, alert_changed_at = %s, "  # noqa: S608
+                        f"acknowledged_at = CASE WHEN {_RISE_SQL} THEN NULL ELSE r.acknowledged_at END, "
+                        f"acknowledged_by_id = CASE WHEN {_RISE_SQL} THEN NULL ELSE r.acknowledged_by_id END, "
+                        f"escalated_at = CASE WHEN {_RISE_SQL} THEN NULL ELSE r.escalated_at END "
+                        f"FROM ({select_sql}) AS c WHERE r.id = c.pk RETURNING c.*",
+                        [now, *params],
+                    )  # fmt: skip
+                    changes += cursor.fetchall()
+            else:
+                changes += list(rows)
         if not changes:
             return result
-        # Each changed row is written once: rising rows also get a fresh acknowledgement and 24-hour clock.
+        changes.sort()  # by risk: the events and notices in a fixed order
         rises = [ALERT_RANK[row[2]] > ALERT_RANK[row[1]] for row in changes]
         rising = [row for row, is_rise in zip(changes, rises, strict=True) if is_rise]
-        table = Risk._meta.db_table
-        if connection.vendor == "postgresql":
-            # One statement for every changed row: its new level, and for a rise the acknowledgement reset.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} AS r SET alert_level = v.level, alert_changed_at = %s, "  # noqa: S608
-                    "acknowledged_at = CASE WHEN v.rise THEN NULL ELSE r.acknowledged_at END, "
-                    "acknowledged_by_id = CASE WHEN v.rise THEN NULL ELSE r.acknowledged_by_id END, "
-                    "escalated_at = CASE WHEN v.rise THEN NULL ELSE r.escalated_at END "
-                    "FROM unnest(%s::bigint[], %s::varchar[], %s::boolean[]) AS v(id, level, rise) WHERE r.id = v.id",
-                    [now, [row[0] for row in changes], [row[2] for row in changes], rises],
-                )  # fmt: skip
-        else:
+        if connection.vendor != "postgresql":
             groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
             for row, is_rise in zip(changes, rises, strict=True):
                 groups[(row[2], is_rise)].append(row[0])

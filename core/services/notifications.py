@@ -96,16 +96,42 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
     """Write many notifications at once for set-wise jobs (alert refreshes, reminders).
 
     Each row stores its message and parameters (and the text as first written, in the recipient's language);
-    the rows are inserted with COPY on PostgreSQL; their emails go out through the outbox sweep queued on commit.
-    Returns the count.
+    the rows are inserted with COPY on PostgreSQL, streamed as their texts are made; their emails go out through
+    the outbox sweep queued on commit. Returns the count.
     """
     now = timezone.now()
     by_language: dict[str, list[NotificationRow]] = defaultdict(list)
     for row in rows:
         by_language[row.language or settings.LANGUAGE_CODE].append(row)
-    values = []
+    recipients = {row.recipient_id for group in by_language.values() for row in group}
+    from core.bulk import copy_rows
+
+    with pagecache.writing_for(Notification._meta.db_table, recipients):
+        count = copy_rows(
+            Notification,
+            [
+                "recipient_id",
+                "verb",
+                "message",
+                "params",
+                "written_text",
+                "url",
+                "object_type",
+                "object_id",
+                "created_at",
+            ],
+            _notification_values(by_language, now),
+        )
+    if count:
+        transaction.on_commit(_enqueue_sweep)
+    return count
+
+
+def _notification_values(by_language: dict[str, list[NotificationRow]], now: dt.datetime):
+    """The rows' column values, one language at a time (one activation per language, one translation per
+    message)."""
     for language, group in by_language.items():
-        with translation.override(language):  # one activation per language, one translation per message
+        with translation.override(language):
             templates: dict[str, str] = {}
             decoder = remembering_decode()
             # Rows that share one parameters object (a meeting's twenty reminders) are encoded and written once;
@@ -122,31 +148,8 @@ def notify_rows(rows: Iterable[NotificationRow]) -> int:
                         json.dumps(params, ensure_ascii=False),
                         fill(row.message, template, params, decoder),
                     )
-                values.append(
-                    (row.recipient_id, row.message.verb, row.message.key, *done, row.url, row.object_type,
-                     row.object_id, now)
-                )  # fmt: skip
-    from core.bulk import copy_rows
-
-    with pagecache.writing_for(Notification._meta.db_table, {value[0] for value in values}):
-        count = copy_rows(
-            Notification,
-            [
-                "recipient_id",
-                "verb",
-                "message",
-                "params",
-                "written_text",
-                "url",
-                "object_type",
-                "object_id",
-                "created_at",
-            ],
-            values,
-        )
-    if count:
-        transaction.on_commit(_enqueue_sweep)
-    return count
+                yield (row.recipient_id, row.message.verb, row.message.key, *done, row.url, row.object_type,
+                       row.object_id, now)  # fmt: skip
 
 
 def _enqueue_sweep() -> None:
