@@ -42,18 +42,3 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
     if connection.vendor == "postgresql":  # psycopg's COPY passes no execute wrapper: say what was written
         pagecache.wrote(model._meta.db_table)
     return count
-
-
-def commit_without_waiting_for_disk() -> None:
-    """For a large set-wise job that works out from the data what is due, and so does it again if it is lost:
-    on PostgreSQL, let this transaction's COMMIT return without waiting for its write-ahead log to reach the disk
-    (``SET LOCAL synchronous_commit = off``). Other sessions see the commit at once either way; a server crash
-    within a fraction of a second after it can lose the whole transaction — never part of it — and the job's next
-    run finds the same work due. Only in the job's own, outermost transaction: inside a caller's (a request
-    saving something) the commit is the caller's, and it keeps waiting."""
-    if connection.vendor != "postgresql" or not connection.in_atomic_block:
-        return
-    own = [block for block in connection.atomic_blocks if not getattr(block, "_from_testcase", False)]
-    if len(own) == 1:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")

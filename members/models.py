@@ -366,10 +366,12 @@ class PointsEntry(models.Model):
 
     # Indexes: the ledger takes a row per member on the day points lapse (1,000,000 at once), and each index costs
     # that many insertions. points_entry_member_newest serves every lookup by member; a user or benefit removed
-    # (rare; users never are) scans the ledger instead. No database foreign key on ``member``: checking it costs
-    # 3.6 s per 1,000,000 rows on the day points lapse (bench/bench_points.py). Entries are written only by
-    # members.points, for a member whose balance row (a real foreign key) it holds locked; Django's delete still
-    # removes a member's entries with the member.
+    # (rare; users never are) scans the ledger instead. No database foreign keys: checking ``member`` cost 3.6 s
+    # per 1,000,000 rows on the day points lapse, and the empty ``benefit`` and ``created_by`` of those rows 0.7 s
+    # more at commit (each row's check is queued, even for an empty value; bench/bench_points.py). Entries are
+    # written only by members.points, for a member whose balance row (a real foreign key) it holds locked, with
+    # a benefit and a user it has just read; Django's delete still removes a member's entries with the member
+    # and empties ``benefit`` when a benefit is deleted.
     member = models.ForeignKey(
         Member,
         verbose_name=_("member"),
@@ -383,13 +385,13 @@ class PointsEntry(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
     benefit = models.ForeignKey(
         "Benefit", verbose_name=_("benefit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )  # fmt: skip
     created_at = models.DateTimeField(_("recorded at"))
     expires_at = models.DateField(_("expires after"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", db_index=False,
+        related_name="+", db_index=False, db_constraint=False,
     )  # fmt: skip
 
     class Meta:

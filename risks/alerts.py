@@ -24,7 +24,7 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import ngettext, pgettext_lazy
 
 from campaigns.health import health_invalidate
-from core.bulk import commit_without_waiting_for_disk, copy_rows
+from core.bulk import copy_rows
 from core.models import NotificationVerb
 from core.services.notifications import NotificationRequest, NotificationRow, notify_many, notify_rows
 from teams.chat import chat_announce, chat_teams_following
@@ -108,8 +108,6 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
     base = risks if risks is not None else Risk.objects.all()
     result = RefreshResult()
     with transaction.atomic():
-        if risks is None:  # the daily job: run again, it finds what a crash lost (core.bulk)
-            commit_without_waiting_for_disk()
         zones = list(base.order_by().values_list("campaign__time_zone", flat=True).distinct())
         table = Risk._meta.db_table
         changes: list[tuple] = []
