@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from members.models import Member, PointsEntry
+from members.models import Member, PointsEntry, TierChange
 from risks.models import AlertEvent, Risk
 
 
@@ -22,7 +22,7 @@ def test_the_columns_the_daily_jobs_rewrite_are_in_no_index(model, column):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", [AlertEvent, PointsEntry])
+@pytest.mark.parametrize("model", [AlertEvent, PointsEntry, TierChange])
 def test_the_rows_the_daily_jobs_insert_keep_no_database_foreign_key(model):
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
