@@ -1,9 +1,10 @@
 """The executive portfolio (SPEC 8 "Dashboards"): every campaign with its health, budget, alerts and member
 conversion. Everything is set-based: the rows are one annotated query (budget and spend are correlated
 subqueries; the live red and yellow alerts come from one grouped count joined in as a common table expression,
-so that sorting every campaign by them counts the risks once, not once per campaign) and health is the column campaigns.health keeps (made current first, which costs one query
-when nothing changed), so filtering and sorting by health is the database's work; the number of queries never
-depends on the number of campaigns, tasks, risks or members."""
+so that sorting every campaign by them counts the risks once, not once per campaign) and health is the column
+campaigns.health keeps (made current first, which costs one query when nothing changed), so filtering and sorting
+by health is the database's work; the number of queries never depends on the number of campaigns, tasks, risks or
+members."""
 
 from __future__ import annotations
 

@@ -111,7 +111,6 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
         zones = list(base.order_by().values_list("campaign__time_zone", flat=True).distinct())
         table = Risk._meta.db_table
         changes: list[tuple] = []
-        rises: list[bool] = []
         for zone in zones:
             rows = (
                 base.filter(campaign__time_zone=zone)
@@ -140,7 +139,7 @@ def refresh_alert_levels(*, risks: QuerySet[Risk] | None = None, now: dt.datetim
                 changes += list(rows)
         if not changes:
             return result
-        changes.sort()  # by risk: the events and notices in a fixed order
+        changes.sort(key=lambda row: row[0])  # by risk: the events and notices in a fixed order
         rises = [ALERT_RANK[row[2]] > ALERT_RANK[row[1]] for row in changes]
         rising = [row for row, is_rise in zip(changes, rises, strict=True) if is_rise]
         if connection.vendor != "postgresql":
